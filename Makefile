@@ -1,0 +1,34 @@
+# Two commands set everything up: `make demo` and `make test`. Both create .venv when needed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+.PHONY: demo test test-torch bench clean
+
+$(INSTALLED): requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $(INSTALLED)
+
+# Run the four tutorial sections with their defaults; plots land in plots/, tables in results/.
+demo: $(INSTALLED)
+	for script in lstm_baseline bilstm_classify compare_directions compare_merge_modes; do \
+		$(BIN)/python $$script.py || exit $$?; \
+	done
+	@echo "Plots: $(CURDIR)/plots/  Results: $(CURDIR)/results/"
+
+# The whole suite on TensorFlow, then the backend-sensitive tests again on JAX.
+test: $(INSTALLED)
+	$(BIN)/python -m pytest -q
+	KERAS_BACKEND=jax $(BIN)/python -m pytest -q -m backend
+
+# The backend-sensitive tests on PyTorch (CPU build).
+test-torch: $(INSTALLED)
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	KERAS_BACKEND=torch $(BIN)/python -m pytest -q -m backend
+
+clean:
+	rm -rf $(VENV) .pytest_cache __pycache__ tests/__pycache__

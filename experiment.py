@@ -1,0 +1,302 @@
+"""What every section script does around its model: flags, seeded data, runs, results, plot.
+
+A script names its models ({model name: build function}) and calls `run`. `run` trains every model
+for every seed on the same sequences (a paired design: the models of one seed see the same
+training and held-out data), then writes
+
+- `<output-dir>/results/<script>.csv`: one row per (model, seed, epoch) with that epoch's loss;
+- `<output-dir>/results/<script>_summary.csv`: one row per (model, seed);
+- `<output-dir>/plots/<script>.png`: the loss curves, drawn from the rows above;
+
+and prints a table of the summary beside the position-only reference. Files are written to a
+temporary name and renamed, so an interrupted run leaves the previous files whole.
+"""
+
+import argparse
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+# TensorFlow's C++ start-up log says nothing a reader of these scripts needs; this must be set
+# before Keras imports TensorFlow, so the scripts import this module before keras.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+import plotting  # noqa: E402
+import training  # noqa: E402
+from cumsum_data import get_sequences, position_reference  # noqa: E402
+
+REPOSITORY = Path(__file__).resolve().parent
+FINAL_LOSS_WINDOW = 50  # final_loss is the mean loss of the last 50 epochs
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse with the defaults in --help and a bad value reported on one line (exit 2)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("formatter_class", argparse.ArgumentDefaultsHelpFormatter)
+        super().__init__(**kwargs)
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def positive_int(text):
+    """An integer of at least 1 (argparse type)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def non_negative_int(text):
+    """An integer of at least 0 (argparse type), for seeds."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be at least 0, got {value}")
+    return value
+
+
+def add_common_arguments(parser, epochs, repeats):
+    """The flags every section script shares, with the script's own defaults."""
+    parser.add_argument("--timesteps", type=positive_int, default=10,
+                        help="values per sequence; the label flips when their sum reaches timesteps/4")
+    parser.add_argument("--epochs", type=positive_int, default=epochs,
+                        help="training epochs, each one fresh sequence with batch size 1")
+    parser.add_argument("--units", type=positive_int, default=20,
+                        help="memory units in each LSTM")
+    parser.add_argument("--seed", type=non_negative_int, default=0,
+                        help="seed of the first run; it fixes data, initial weights and training")
+    parser.add_argument("--repeats", type=positive_int, default=repeats,
+                        help="independent runs, with seeds seed .. seed+repeats-1")
+    parser.add_argument("--eval-sequences", type=positive_int, default=1000,
+                        help="fresh held-out sequences each trained model is scored on")
+    parser.add_argument("--output-dir", type=Path, default=REPOSITORY,
+                        help="folder that receives plots/ and results/")
+    parser.add_argument("--quiet", action="store_true",
+                        help="print only the final table")
+    return parser
+
+
+def parse(parser, argv=None):
+    """Parse `argv` and check that the output folder can be written, before any work is done."""
+    args = parser.parse_args(argv)
+    problem = _output_dir_problem(args.output_dir)
+    if problem:
+        parser.error(f"argument --output-dir: {problem}")
+    return args
+
+
+def _output_dir_problem(output_dir):
+    """Why results could not be written under output_dir, or None. Creates nothing."""
+    for sub in ("plots", "results"):
+        if (output_dir / sub).exists() and not (output_dir / sub).is_dir():
+            return f"{output_dir / sub} exists and is not a folder"
+    existing = output_dir
+    while not existing.exists():
+        if existing.parent == existing:
+            break
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{existing} is not a folder"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"{existing} is not writable"
+    return None
+
+
+# ---------------------------------------------------------------- data and runs
+
+
+def seeds_of(args):
+    return list(range(args.seed, args.seed + args.repeats))
+
+
+def draw_sequences(seed, n_sequences, n_eval, n_timesteps):
+    """Training and held-out sequences of one seed, from two independent streams.
+
+    The held-out set depends only on the seed, not on how long the model trains.
+    """
+    train_stream, eval_stream = np.random.SeedSequence(seed).spawn(2)
+    return (
+        get_sequences(n_sequences, n_timesteps, np.random.default_rng(train_stream)),
+        get_sequences(n_eval, n_timesteps, np.random.default_rng(eval_stream)),
+    )
+
+
+def score(probabilities, y):
+    """Per-timestep and whole-sequence accuracy of P(y=1) > 0.5 against labels y (n, T)."""
+    correct = (probabilities > 0.5) == y.astype(bool)
+    return correct.mean(axis=(-2, -1)), correct.all(axis=-1).mean(axis=-1)
+
+
+@dataclass
+class Results:
+    """What a script measured: tidy tables plus the arrays behind them."""
+
+    losses: pd.DataFrame  # model, seed, epoch, loss
+    summary: pd.DataFrame  # model, seed, params, final_loss, step_accuracy, ...
+    runs: dict  # model name -> training.Runs
+    eval_X: np.ndarray  # (repeats, eval sequences, n_timesteps, 1)
+    eval_y: np.ndarray  # (repeats, eval sequences, n_timesteps)
+    reference: object  # cumsum_data.PositionReference
+
+
+def train_models(models, args, n_sequences=None, batch_size=1, step_name="epoch"):
+    """Train every model for every seed; return `Results` (nothing is written)."""
+    seeds = seeds_of(args)
+    n_sequences = n_sequences or args.epochs * batch_size
+    data = [draw_sequences(s, n_sequences, args.eval_sequences, args.timesteps) for s in seeds]
+    train_X = np.stack([train[0] for train, _ in data])
+    train_y = np.stack([train[1] for train, _ in data])
+    eval_X = np.stack([held_out[0] for _, held_out in data])
+    eval_y = np.stack([held_out[1][..., 0] for _, held_out in data])
+    reference = position_reference(args.timesteps)
+
+    loss_frames, summary_rows, all_runs = [], [], {}
+    for name, build_model in models.items():
+        if not args.quiet:
+            print(f"Training {name}: {len(seeds)} run(s) x {n_sequences} sequences, "
+                  f"batch size {batch_size}, backend {keras.backend.backend()}")
+        # One progress bar per training run; with many repeats only the time taken is shown.
+        show_progress = not args.quiet and len(seeds) == 1
+        runs = training.run_repeats(build_model, seeds, train_X, train_y, eval_X,
+                                    batch_size=batch_size, verbose=int(show_progress))
+        if not args.quiet and not show_progress:
+            print(f"  done: {runs.train_seconds.sum():.1f} s of training ({runs.method} path)")
+        if not np.isfinite(runs.losses).all():
+            seed = seeds[int(np.argwhere(~np.isfinite(runs.losses))[0, 0])]
+            raise SystemExit(f"error: {name} with seed {seed} produced a non-finite loss; "
+                             "nothing was written")
+        all_runs[name] = runs
+        step_accuracy, sequence_accuracy = score(runs.probabilities, eval_y)
+        n_steps = runs.losses.shape[1]
+        loss_frames.append(pd.DataFrame({
+            "model": name,
+            "seed": np.repeat(seeds, n_steps),
+            step_name: np.tile(np.arange(1, n_steps + 1), len(seeds)),
+            "loss": runs.losses.ravel(),
+        }))
+        for r, seed in enumerate(seeds):
+            summary_rows.append({
+                "model": name,
+                "seed": seed,
+                "params": runs.params,
+                "final_loss": float(runs.losses[r, -FINAL_LOSS_WINDOW:].mean()),
+                "step_accuracy": float(step_accuracy[r]),
+                "sequence_accuracy": float(sequence_accuracy[r]),
+                "train_seconds": float(runs.train_seconds[r]),
+            })
+    return Results(pd.concat(loss_frames, ignore_index=True), pd.DataFrame(summary_rows),
+                   all_runs, eval_X, eval_y, reference)
+
+
+def run(script, models, args, title, **train_options):
+    """Train, then write the CSVs and the plot and print the table. Returns `Results`."""
+    try:
+        results = train_models(models, args, **train_options)
+        save_results(script, results, args, title)
+    except KeyboardInterrupt:
+        raise SystemExit("interrupted: the files from the previous run are unchanged") from None
+    if not args.quiet:
+        print()
+    print(summary_table(results.summary, results.reference))
+    return results
+
+
+# ---------------------------------------------------------------- output
+
+
+def atomic_write(path, write):
+    """Call write(temporary path), then rename it onto `path`: readers never see half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+
+
+def write_csv(frame, path):
+    atomic_write(path, lambda temporary: frame.to_csv(temporary, index=False))
+
+
+def save_figure(fig, path):
+    import matplotlib.pyplot as plt
+
+    atomic_write(path, lambda temporary: fig.savefig(temporary, format="png", dpi=120))
+    plt.close(fig)
+
+
+def loss_curves_from(losses, step_name="epoch"):
+    """{model: runs x steps} arrays from the tidy loss table, models in their first-seen order."""
+    curves = {}
+    for name in losses["model"].unique():
+        table = losses[losses["model"] == name].pivot(index="seed", columns=step_name, values="loss")
+        curves[name] = table.to_numpy()
+    return curves
+
+
+def plot_losses(losses, reference, title, step_name="epoch", xlabel="epoch (one fresh sequence each)"):
+    """The loss plot of a script, drawn from its tidy loss table."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 5.5))
+    plotting.plot_loss_curves(ax, loss_curves_from(losses, step_name), reference.log_loss,
+                              xlabel=xlabel)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def describe(args):
+    runs = "run" if args.repeats == 1 else "runs"
+    return (f"{args.units} units, {args.timesteps} timesteps, {args.repeats} {runs} "
+            f"(seeds {args.seed}-{args.seed + args.repeats - 1})")
+
+
+def save_results(script, results, args, title, step_name="epoch",
+                 xlabel="epoch (one fresh sequence each)"):
+    output = Path(args.output_dir)
+    fig = plot_losses(results.losses, results.reference, f"{title}\n{describe(args)}",
+                      step_name, xlabel)
+    write_csv(results.losses, output / "results" / f"{script}.csv")
+    write_csv(results.summary, output / "results" / f"{script}_summary.csv")
+    save_figure(fig, output / "plots" / f"{script}.png")
+    if not args.quiet:
+        print(f"Wrote {output / 'plots' / f'{script}.png'} and results/{script}.csv, "
+              f"results/{script}_summary.csv under {output}")
+
+
+def summary_table(summary, reference):
+    """Mean and standard deviation over runs per model, with the position-only reference."""
+    columns = ["final_loss", "step_accuracy", "sequence_accuracy"]
+    rows = []
+    for name, group in summary.groupby("model", sort=False):
+        row = {"model": name, "runs": len(group), "params": f"{group['params'].iloc[0]:,}"}
+        for column in columns:
+            spread = f" ± {group[column].std(ddof=1):.3f}" if len(group) > 1 else ""
+            row[column] = f"{group[column].mean():.3f}{spread}"
+        row["train_seconds"] = f"{group['train_seconds'].mean():.2f}"
+        rows.append(row)
+    rows.append({"model": "position_only", "runs": "-", "params": "0",
+                 "final_loss": f"{reference.log_loss:.3f}",
+                 "step_accuracy": f"{reference.step_accuracy:.3f}",
+                 "sequence_accuracy": f"{reference.sequence_accuracy:.3f}",
+                 "train_seconds": "-"})
+    table = pd.DataFrame(rows).to_string(index=False)
+    return (f"{table}\n(mean ± standard deviation over runs; accuracies on held-out sequences; "
+            "final_loss = mean training loss of the last 50 epochs)")

@@ -1,0 +1,67 @@
+"""Plot helpers: they take data, draw on the axes they are given and return them.
+
+Per-sequence loss is noisy, so a curve is a trailing rolling mean; with several runs the bold line
+is the mean over runs with a shaded 95% confidence interval (Student t over runs).
+"""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from scipy import stats  # noqa: E402
+
+ROLLING_WINDOW = 25
+
+
+def rolling_mean(values, window=ROLLING_WINDOW):
+    """Trailing rolling mean along the last axis (shorter windows at the start)."""
+    frame = pd.DataFrame(np.atleast_2d(values).T)
+    return frame.rolling(window, min_periods=1).mean().to_numpy().T
+
+
+def mean_and_ci(runs, confidence=0.95):
+    """Mean over the first axis and the half-width of its t confidence interval (0 for one run)."""
+    runs = np.asarray(runs, dtype=float)
+    mean = runs.mean(axis=0)
+    if len(runs) < 2:
+        return mean, np.zeros_like(mean)
+    sem = runs.std(axis=0, ddof=1) / np.sqrt(len(runs))
+    return mean, sem * stats.t.ppf(0.5 + confidence / 2, len(runs) - 1)
+
+
+def plot_loss_curves(ax, curves, reference_loss=None, window=ROLLING_WINDOW, xlabel="epoch"):
+    """Draw {name: runs x steps loss array} on `ax`.
+
+    One run: the raw per-step loss faintly and its rolling mean boldly. Several runs: each run's
+    rolling mean faintly and the mean over runs boldly inside its 95% confidence band.
+    """
+    for color, (name, losses) in zip(_colors(), curves.items()):
+        losses = np.atleast_2d(losses)
+        steps = np.arange(1, losses.shape[1] + 1)
+        smoothed = rolling_mean(losses, window)
+        if len(losses) == 1:
+            ax.plot(steps, losses[0], color=color, alpha=0.25, linewidth=0.7)
+            ax.plot(steps, smoothed[0], color=color, linewidth=2,
+                    label=f"{name} (rolling mean of {window})")
+            continue
+        for run in smoothed:
+            ax.plot(steps, run, color=color, alpha=0.12, linewidth=0.6)
+        mean, half_width = mean_and_ci(smoothed)
+        ax.fill_between(steps, mean - half_width, mean + half_width, color=color, alpha=0.25)
+        ax.plot(steps, mean, color=color, linewidth=2,
+                label=f"{name} (mean of {len(losses)} runs, 95% CI)")
+    if reference_loss is not None:
+        ax.axhline(reference_loss, color="black", linestyle="--", linewidth=1.2,
+                   label=f"position-only reference ({reference_loss:.3f})")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("binary cross-entropy (log loss)")
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    return ax
+
+
+def _colors():
+    return matplotlib.rcParams["axes.prop_cycle"].by_key()["color"] * 10

@@ -1,0 +1,74 @@
+"""The models: parameter counts, shapes, and what go_backwards really returns."""
+
+import keras
+import numpy as np
+import pytest
+
+import bilstm_classify
+import compare_directions
+import compare_merge_modes
+import lstm_baseline
+
+pytestmark = pytest.mark.backend
+
+
+@pytest.mark.parametrize(
+    "build, params",
+    [
+        (lambda: lstm_baseline.build_model(), 1781),
+        (lambda: lstm_baseline.build_model(go_backwards=True), 1781),
+        (lambda: compare_directions.build_backward_aligned(), 1781),
+        (lambda: bilstm_classify.build_model(merge_mode="concat"), 3561),
+        (lambda: bilstm_classify.build_model(merge_mode="sum"), 3541),
+        (lambda: bilstm_classify.build_model(merge_mode="mul"), 3541),
+        (lambda: bilstm_classify.build_model(merge_mode="ave"), 3541),
+        (lambda: bilstm_classify.build_model(units=50), 20901),  # the book's model summary
+    ],
+)
+def test_parameter_counts_and_output_shape(build, params):
+    model = build()
+    assert model.count_params() == params
+    X = np.random.default_rng(0).random((3, 10, 1)).astype("float32")
+    assert tuple(model.predict(X, verbose=0).shape) == (3, 10, 1)
+
+
+def test_every_merge_mode_has_the_tutorial_name():
+    models = compare_merge_modes.get_models(10, 2, ["sum", "mul", "ave", "concat"])
+    assert list(models) == ["bilstm_sum", "bilstm_mul", "bilstm_ave", "bilstm_con"]
+
+
+def _lstm_outputs(model, X):
+    lstm = model.layers[0]
+    return np.asarray(keras.Model(model.inputs[0], lstm.output)(X))
+
+
+def test_go_backwards_returns_outputs_in_reversed_time_order():
+    keras.utils.set_random_seed(0)
+    forward = lstm_baseline.build_model(go_backwards=False)
+    backward = lstm_baseline.build_model(go_backwards=True)
+    backward.set_weights(forward.get_weights())
+    X = np.random.default_rng(1).random((4, 10, 1)).astype("float32")
+    # The backward LSTM is the forward LSTM run on the reversed input, outputs left in that order.
+    np.testing.assert_allclose(_lstm_outputs(backward, X), _lstm_outputs(forward, X[:, ::-1]),
+                               atol=1e-5)
+    # So its first output has read the whole sequence, unlike the forward LSTM's first output.
+    assert not np.allclose(_lstm_outputs(backward, X)[:, 0], _lstm_outputs(forward, X)[:, 0],
+                           atol=1e-3)
+
+
+def test_aligned_backward_lstm_puts_outputs_back_in_time_order():
+    keras.utils.set_random_seed(0)
+    forward = lstm_baseline.build_model()
+    aligned = compare_directions.build_backward_aligned()
+    backward = lstm_baseline.build_model(go_backwards=True)
+    aligned.set_weights(forward.get_weights())
+    backward.set_weights(forward.get_weights())
+    X = np.random.default_rng(2).random((4, 10, 1)).astype("float32")
+    aligned_out = np.asarray(aligned.predict(X, verbose=0))
+    backward_out = np.asarray(backward.predict(X, verbose=0))
+    np.testing.assert_allclose(aligned_out, backward_out[:, ::-1], atol=1e-6)
+    # Step t of the aligned model is the forward model run on x[T-1], ..., x[t]: it has read
+    # exactly the values from t to the end of the sequence.
+    lstm_on_reversed = _lstm_outputs(forward, X[:, ::-1])[:, ::-1]
+    dense = forward.layers[-1]
+    np.testing.assert_allclose(aligned_out, np.asarray(dense(lstm_on_reversed)), atol=1e-5)

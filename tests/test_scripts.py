@@ -1,0 +1,205 @@
+"""Every script end to end with a tiny budget, its command line, and its reproducibility."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import bilstm_classify
+import compare_directions
+import compare_merge_modes
+import lstm_baseline
+import training
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+TINY = ["--epochs", "5", "--repeats", "2", "--eval-sequences", "20", "--units", "4", "--quiet"]
+SUMMARY_COLUMNS = ["model", "seed", "params", "final_loss", "step_accuracy", "sequence_accuracy",
+                   "train_seconds"]
+SCRIPTS = {
+    "lstm_baseline": (lstm_baseline, ["lstm_forw"]),
+    "bilstm_classify": (bilstm_classify, ["bilstm_con"]),
+    "compare_directions": (compare_directions,
+                           ["lstm_forw", "lstm_back", "lstm_back_aligned", "bilstm_con"]),
+    "compare_merge_modes": (compare_merge_modes,
+                            ["bilstm_sum", "bilstm_mul", "bilstm_ave", "bilstm_con"]),
+}
+
+
+def _check_outputs(output_dir, script, models, epochs=5, seeds=(0, 1)):
+    assert (output_dir / "plots" / f"{script}.png").stat().st_size > 10_000
+    losses = pd.read_csv(output_dir / "results" / f"{script}.csv")
+    assert list(losses.columns) == ["model", "seed", "epoch", "loss"]
+    assert len(losses) == len(models) * len(seeds) * epochs
+    assert list(losses["model"].unique()) == models
+    assert sorted(losses["seed"].unique()) == list(seeds)
+    assert losses["epoch"].min() == 1 and losses["epoch"].max() == epochs
+    summary = pd.read_csv(output_dir / "results" / f"{script}_summary.csv")
+    assert list(summary.columns) == SUMMARY_COLUMNS
+    assert len(summary) == len(models) * len(seeds)
+    assert summary["step_accuracy"].between(0, 1).all()
+    assert summary["sequence_accuracy"].between(0, 1).all()
+    return losses, summary
+
+
+@pytest.mark.parametrize("script", list(SCRIPTS))
+def test_script_end_to_end_with_a_tiny_budget(script, tmp_path, capsys):
+    module, models = SCRIPTS[script]
+    module.main(TINY + ["--output-dir", str(tmp_path)])
+    _check_outputs(tmp_path, script, models)
+    printed = capsys.readouterr().out
+    assert "position_only" in printed
+    for name in models:
+        assert name in printed
+
+
+@pytest.mark.backend
+def test_tiny_run_on_this_backend(tmp_path):
+    results = lstm_baseline.main(TINY + ["--output-dir", str(tmp_path)])
+    _check_outputs(tmp_path, "lstm_baseline", ["lstm_forw"])
+    assert results.summary["params"].eq(lstm_baseline.build_model(units=4).count_params()).all()
+
+
+def test_merge_modes_subset(tmp_path):
+    compare_merge_modes.main(TINY + ["--merge-modes", "mul", "sum", "--output-dir", str(tmp_path)])
+    _check_outputs(tmp_path, "compare_merge_modes", ["bilstm_mul", "bilstm_sum"])
+
+
+def test_baseline_prints_expected_and_predicted(tmp_path, capsys):
+    lstm_baseline.main(["--epochs", "3", "--eval-sequences", "5", "--output-dir", str(tmp_path)])
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("Expected:")]
+    assert len(lines) == 10
+    assert all(" Predicted [" in line for line in lines)
+
+
+def test_same_flags_write_identical_csvs(tmp_path):
+    for name in ("first", "second"):
+        compare_directions.main(TINY + ["--output-dir", str(tmp_path / name)])
+    for csv in ("compare_directions.csv", "compare_directions_summary.csv"):
+        first = pd.read_csv(tmp_path / "first" / "results" / csv)
+        second = pd.read_csv(tmp_path / "second" / "results" / csv)
+        columns = [c for c in first.columns if c != "train_seconds"]
+        pd.testing.assert_frame_equal(first[columns], second[columns], check_exact=True)
+    first = pd.read_csv(tmp_path / "first" / "results" / "compare_directions.csv")
+    other_seed = tmp_path / "other"
+    compare_directions.main(TINY + ["--seed", "7", "--output-dir", str(other_seed)])
+    other = pd.read_csv(other_seed / "results" / "compare_directions.csv")
+    assert not first["loss"].equals(other["loss"])
+
+
+BAD_FLAGS = [
+    (["--epochs", "0"], "--epochs"),
+    (["--epochs", "ten"], "--epochs"),
+    (["--repeats", "-1"], "--repeats"),
+    (["--units", "2.5"], "--units"),
+    (["--timesteps", "0"], "--timesteps"),
+    (["--eval-sequences", "0"], "--eval-sequences"),
+    (["--seed", "-1"], "--seed"),
+    (["--no-such-flag"], "unrecognized"),
+]
+
+
+@pytest.mark.parametrize("module", [lstm_baseline, bilstm_classify, compare_directions,
+                                    compare_merge_modes])
+@pytest.mark.parametrize("flags, named", BAD_FLAGS)
+def test_bad_flags_exit_2_with_one_line_and_write_nothing(module, flags, named, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        module.main(flags + ["--output-dir", str(tmp_path / "out")])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1 and named in error
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_merge_mode_and_repeated_mode(tmp_path, capsys):
+    for flags in (["--merge-modes", "max"], ["--merge-modes", "sum", "sum"]):
+        with pytest.raises(SystemExit) as exit_info:
+            compare_merge_modes.main(flags + ["--output-dir", str(tmp_path / "out")])
+        assert exit_info.value.code == 2
+        error = capsys.readouterr().err.strip()
+        assert len(error.splitlines()) == 1 and "--merge-modes" in error
+    assert not (tmp_path / "out").exists()
+
+
+def test_output_dir_that_is_a_file_or_read_only(tmp_path, capsys):
+    a_file = tmp_path / "a_file"
+    a_file.write_text("keep me")
+    read_only = tmp_path / "read_only"
+    read_only.mkdir()
+    read_only.chmod(0o500)
+    cases = [a_file, a_file / "below"]
+    if os.geteuid() != 0:  # root may write anywhere
+        cases.append(read_only)
+    for output_dir in cases:
+        with pytest.raises(SystemExit) as exit_info:
+            lstm_baseline.main(["--output-dir", str(output_dir)])
+        assert exit_info.value.code == 2
+        assert "--output-dir" in capsys.readouterr().err
+    assert a_file.read_text() == "keep me"
+    results = tmp_path / "has_results_file"
+    results.mkdir()
+    (results / "results").write_text("not a folder")
+    with pytest.raises(SystemExit):
+        lstm_baseline.main(["--output-dir", str(results)])
+    assert "--output-dir" in capsys.readouterr().err
+
+
+def test_command_line_error_is_one_line_without_traceback(tmp_path):
+    completed = subprocess.run(
+        [sys.executable, str(REPOSITORY / "compare_merge_modes.py"), "--merge-modes", "max",
+         "--output-dir", str(tmp_path)],
+        capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+    assert completed.returncode == 2
+    assert completed.stderr.strip().count("\n") == 0
+    assert "Traceback" not in completed.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_interrupted_run_keeps_previous_files(tmp_path, monkeypatch, capsys):
+    lstm_baseline.main(TINY + ["--output-dir", str(tmp_path)])
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("training.run_repeats", interrupt)
+    with pytest.raises(SystemExit) as exit_info:
+        lstm_baseline.main(TINY + ["--epochs", "9", "--output-dir", str(tmp_path)])
+    assert "interrupted" in str(exit_info.value.code)
+    after = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    assert after == before
+
+
+def test_interrupt_while_writing_leaves_no_half_file(tmp_path, monkeypatch):
+    lstm_baseline.main(TINY + ["--output-dir", str(tmp_path)])
+    csv = tmp_path / "results" / "lstm_baseline.csv"
+    before = csv.read_bytes()
+
+    def half_then_interrupt(self, path, **kwargs):
+        Path(path).write_text("model,seed\n")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", half_then_interrupt)
+    with pytest.raises(SystemExit):
+        lstm_baseline.main(TINY + ["--output-dir", str(tmp_path)])
+    assert csv.read_bytes() == before
+    assert not [p for p in csv.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_non_finite_loss_stops_the_run(tmp_path, monkeypatch):
+    real = training.run_repeats
+
+    def poisoned(*args, **kwargs):
+        runs = real(*args, **kwargs)
+        runs.losses[0, 2] = np.nan
+        return runs
+
+    monkeypatch.setattr(training, "run_repeats", poisoned)
+    with pytest.raises(SystemExit) as exit_info:
+        lstm_baseline.main(TINY + ["--output-dir", str(tmp_path)])
+    assert "non-finite" in str(exit_info.value.code)
+    assert not (tmp_path / "results").exists()

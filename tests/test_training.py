@@ -1,0 +1,93 @@
+"""The fast training paths do the same maths as the tutorial's fit-per-sequence loop."""
+
+import keras
+import numpy as np
+import pytest
+
+import bilstm_classify
+import experiment
+import lstm_baseline
+import training
+from cumsum_data import get_sequences
+
+pytestmark = pytest.mark.backend
+
+N_TIMESTEPS = 10
+
+
+def _data(seeds, n_sequences, n_eval=50):
+    pairs = [experiment.draw_sequences(s, n_sequences, n_eval, N_TIMESTEPS) for s in seeds]
+    train_X = np.stack([train[0] for train, _ in pairs])
+    train_y = np.stack([train[1] for train, _ in pairs])
+    eval_X = np.stack([held_out[0] for _, held_out in pairs])
+    eval_y = np.stack([held_out[1][..., 0] for _, held_out in pairs])
+    return train_X, train_y, eval_X, eval_y
+
+
+def _build_bilstm():
+    return bilstm_classify.build_model(N_TIMESTEPS, units=8)
+
+
+def test_default_path_equals_the_literal_fit_loop():
+    X, y = get_sequences(25, N_TIMESTEPS, rng=5)
+    literal = training.train_literal(training.build_seeded(_build_bilstm, 5), X, y)
+    eval_X = get_sequences(10, N_TIMESTEPS, rng=6)[0]
+    runs = training.run_repeats(_build_bilstm, [5], X[None], y[None], eval_X[None])
+    np.testing.assert_allclose(runs.losses[0], literal, atol=1e-5)
+    # The loss of epoch k is the loss before the k-th update: the first is the untrained model's.
+    untrained = training.build_seeded(_build_bilstm, 5)
+    first = untrained.evaluate(X[:1], y[:1], verbose=0)[0]
+    assert runs.losses[0, 0] == pytest.approx(first, abs=1e-5)
+
+
+def test_compiled_path_equals_train_on_batch_path():
+    if training.resolve_method("auto") != "compiled":
+        pytest.skip(f"no compiled path on {keras.backend.backend()}")
+    train_X, train_y, eval_X, eval_y = _data([0, 1], 40)
+    compiled = training.run_repeats(_build_bilstm, [0, 1], train_X, train_y, eval_X,
+                                    method="compiled")
+    generic = training.run_repeats(_build_bilstm, [0, 1], train_X, train_y, eval_X,
+                                   method="train_on_batch")
+    np.testing.assert_allclose(compiled.losses, generic.losses, atol=1e-4)
+    np.testing.assert_allclose(compiled.probabilities, generic.probabilities, atol=1e-4)
+    # The trained weights score the held-out sequences the same either way.
+    for left, right in zip(experiment.score(compiled.probabilities, eval_y),
+                           experiment.score(generic.probabilities, eval_y)):
+        np.testing.assert_allclose(left, right, atol=0.01)
+
+
+def test_repeats_side_by_side_equal_repeats_one_by_one():
+    seeds = [3, 4, 5]
+    train_X, train_y, eval_X, _ = _data(seeds, 30)
+    together = training.run_repeats(_build_bilstm, seeds, train_X, train_y, eval_X)
+    for r, seed in enumerate(seeds):
+        alone = training.run_repeats(_build_bilstm, [seed], train_X[r:r + 1], train_y[r:r + 1],
+                                     eval_X[r:r + 1])
+        np.testing.assert_allclose(together.losses[r], alone.losses[0], atol=1e-5)
+        np.testing.assert_allclose(together.probabilities[r], alone.probabilities[0], atol=1e-5)
+    # Different seeds really are different runs.
+    assert not np.allclose(together.losses[0], together.losses[1])
+
+
+def test_batches_of_ten_equal_fit_with_batch_size_ten():
+    X, y = get_sequences(40, N_TIMESTEPS, rng=8)
+    model = training.build_seeded(_build_bilstm, 8)
+    history = model.fit(X[:10], y[:10], batch_size=10, epochs=1, shuffle=False, verbose=0)
+    runs = training.run_repeats(_build_bilstm, [8], X[None], y[None], X[None, :5], batch_size=10)
+    assert runs.losses.shape == (1, 4)
+    assert runs.losses[0, 0] == pytest.approx(history.history["loss"][0], abs=1e-5)
+
+
+def test_same_seed_same_initial_weights_other_seed_other_weights():
+    a = training.build_seeded(lstm_baseline.build_model, 11).get_weights()
+    b = training.build_seeded(lstm_baseline.build_model, 11).get_weights()
+    c = training.build_seeded(lstm_baseline.build_model, 12).get_weights()
+    for left, right in zip(a, b):
+        np.testing.assert_array_equal(left, right)
+    assert not all(np.array_equal(left, right) for left, right in zip(a, c))
+
+
+def test_sequences_must_fill_whole_batches():
+    X, y = get_sequences(15, N_TIMESTEPS, rng=0)
+    with pytest.raises(ValueError, match="multiple of the batch size"):
+        training.run_repeats(_build_bilstm, [0], X[None], y[None], X[None], batch_size=10)

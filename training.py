@@ -1,0 +1,316 @@
+"""Per-sequence training and held-out prediction, shared by every script.
+
+The tutorial trains with one `model.fit(X, y, epochs=1, batch_size=1)` call per sequence: one Adam
+step per sequence, and the loss it records for that "epoch" is the loss on the sequence before the
+step. `train_literal` is that loop, kept as the reference. `run_repeats` does the same maths for
+several seeds at once, on the fastest path the Keras backend offers:
+
+- jax: the whole run is one compiled program. `model.stateless_call` and
+  `optimizer.stateless_apply` inside `jax.lax.scan` over the sequences, and `jax.vmap` over seeds
+  so the repeats train side by side.
+- tensorflow: the loop over sequences runs inside one XLA-compiled `tf.function`, traced once per
+  model shape and reused for every seed.
+- any other backend (torch): `model.train_on_batch` once per step, which is what `fit` does per
+  batch without fit's start-up cost.
+
+Each repeat starts from the weights `build_model()` gives right after `set_seed(seed)`, so every
+path starts from the same place and the tests can check that they give the same numbers.
+"""
+
+import re
+import time
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+
+METHODS = ("auto", "compiled", "train_on_batch")
+
+_determinism_enabled = False
+
+
+def set_seed(seed):
+    """The one place that seeds a run: Python, NumPy and the backend, with deterministic TF ops."""
+    global _determinism_enabled
+    keras.utils.set_random_seed(int(seed))
+    if keras.backend.backend() == "tensorflow" and not _determinism_enabled:
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+        _determinism_enabled = True
+
+
+def build_seeded(build_model, seed):
+    """A freshly built model whose initial weights are fixed by `seed`."""
+    set_seed(seed)
+    return build_model()
+
+
+def train_literal(model, X, y):
+    """The tutorial's loop, verbatim in spirit: one `fit` call per sequence, batch size 1."""
+    losses = []
+    for i in range(len(X)):
+        history = model.fit(X[i : i + 1], y[i : i + 1], epochs=1, batch_size=1, verbose=0)
+        losses.append(history.history["loss"][0])
+    return np.array(losses, dtype=np.float32)
+
+
+@dataclass
+class Runs:
+    """What `run_repeats` measured for one model over several seeds."""
+
+    seeds: list
+    losses: np.ndarray  # (repeats, steps): loss of each step's batch before its update
+    probabilities: np.ndarray  # (repeats, eval sequences, n_timesteps): held-out P(y_t = 1)
+    train_seconds: np.ndarray  # (repeats,) wall time of training, compilation included
+    params: int
+    method: str  # the path that trained them
+
+
+def resolve_method(method="auto"):
+    """The training path `method` names on the current backend."""
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    if method == "auto":
+        compiled = keras.backend.backend() in ("jax", "tensorflow")
+        return "compiled" if compiled else "train_on_batch"
+    if method == "compiled" and keras.backend.backend() not in ("jax", "tensorflow"):
+        raise ValueError(f"no compiled path on the {keras.backend.backend()} backend")
+    return method
+
+
+def _batches(X, batch_size):
+    """(repeats, sequences, ...) -> (repeats, steps, batch_size, ...), in order."""
+    repeats, n_sequences = X.shape[:2]
+    if n_sequences % batch_size:
+        raise ValueError(
+            f"the number of sequences ({n_sequences}) must be a multiple of the batch size ({batch_size})"
+        )
+    return X.reshape(repeats, n_sequences // batch_size, batch_size, *X.shape[2:])
+
+
+def _chunk_size(steps, progress):
+    """Steps per compiled call: all of them, or about a tenth of them to update a progress bar.
+
+    Every chunk has the same length, so the compiled program is built once.
+    """
+    if not progress:
+        return steps
+    divisors = [d for d in range(1, steps + 1) if steps % d == 0 and d <= max(1, steps // 10)]
+    best = max(divisors)
+    return best if best * 100 >= steps else steps
+
+
+def run_repeats(
+    build_model,
+    seeds,
+    train_X,
+    train_y,
+    eval_X,
+    batch_size=1,
+    method="auto",
+    verbose=0,
+):
+    """Train one fresh model per seed on its own sequences, then predict held-out sequences.
+
+    train_X, train_y: (repeats, n_sequences, n_timesteps, 1), the sequences of each repeat in the
+    order they are seen. eval_X: (repeats, eval sequences, n_timesteps, 1). One optimizer step per
+    `batch_size` sequences. Returns `Runs`.
+    """
+    seeds = [int(seed) for seed in seeds]
+    if len(seeds) != len(train_X) or len(seeds) != len(eval_X):
+        raise ValueError("train_X, train_y and eval_X need one entry per seed")
+    method = resolve_method(method)
+    X = _batches(np.asarray(train_X, dtype=np.float32), batch_size)
+    y = _batches(np.asarray(train_y, dtype=np.int32), batch_size)
+    eval_X = np.asarray(eval_X, dtype=np.float32)
+    if method == "train_on_batch":
+        return _run_train_on_batch(build_model, seeds, X, y, eval_X, verbose)
+    if keras.backend.backend() == "jax":
+        return _run_jax(build_model, seeds, X, y, eval_X, verbose)
+    return _run_tensorflow(build_model, seeds, X, y, eval_X, verbose)
+
+
+def _progbar(steps, verbose):
+    return keras.utils.Progbar(steps, verbose=verbose) if verbose else None
+
+
+def _run_train_on_batch(build_model, seeds, X, y, eval_X, verbose):
+    losses, probabilities, seconds = [], [], []
+    for r, seed in enumerate(seeds):
+        model = build_seeded(build_model, seed)
+        progbar = _progbar(X.shape[1], verbose)
+        start = time.perf_counter()
+        run_losses = []
+        for step in range(X.shape[1]):
+            loss = model.train_on_batch(X[r, step], y[r, step])
+            run_losses.append(loss[0] if isinstance(loss, list) else loss)
+            if progbar:
+                progbar.update(step + 1, [("loss", run_losses[-1])])
+        seconds.append(time.perf_counter() - start)
+        losses.append(run_losses)
+        probabilities.append(_predict(model, eval_X[r]))
+    return Runs(
+        seeds, np.array(losses, dtype=np.float32), np.stack(probabilities),
+        np.array(seconds), model.count_params(), "train_on_batch",
+    )
+
+
+def _predict(model, X):
+    return np.asarray(model.predict(X, batch_size=len(X), verbose=0))[..., 0]
+
+
+# ---------------------------------------------------------------- JAX: scan over steps, vmap over seeds
+
+_jax_programs = {}
+
+
+def _model_key(model, *shapes):
+    """Models with the same layers and optimizer share a compiled program, whatever their names."""
+    config = re.sub(r'"name": "[^"]*"', "", model.to_json())
+    optimizer = repr({k: v for k, v in model.optimizer.get_config().items() if k != "name"})
+    return config, optimizer, shapes
+
+
+def _jax_programs_for(model, X_shape, eval_shape):
+    """Compiled training and prediction for this model shape, built once and reused."""
+    import jax
+
+    key = _model_key(model, X_shape, eval_shape)
+    if key in _jax_programs:
+        return _jax_programs[key]
+    model.optimizer.build(model.trainable_variables)
+    metrics_variables = [v.value for v in model.metrics_variables]
+
+    def step(state, batch):
+        trainable, non_trainable, optimizer_variables = state
+        x, y = batch
+
+        def loss_fn(trainable):
+            y_pred, new_non_trainable = model.stateless_call(
+                trainable, non_trainable, x, training=True
+            )
+            loss, _ = model.stateless_compute_loss(
+                trainable, new_non_trainable, metrics_variables, x=x, y=y, y_pred=y_pred
+            )
+            return loss, new_non_trainable
+
+        (loss, non_trainable), grads = jax.value_and_grad(loss_fn, has_aux=True)(trainable)
+        trainable, optimizer_variables = model.optimizer.stateless_apply(
+            optimizer_variables, grads, trainable
+        )
+        return (trainable, non_trainable, optimizer_variables), loss
+
+    def train(state, X, y):
+        return jax.lax.scan(step, state, (X, y))
+
+    def predict(trainable, non_trainable, X):
+        return model.stateless_call(trainable, non_trainable, X)[0][..., 0]
+
+    programs = (
+        jax.jit(jax.vmap(train)),
+        jax.jit(jax.vmap(predict)),
+        [v.value for v in model.optimizer.variables],
+    )
+    _jax_programs[key] = programs
+    return programs
+
+
+def _run_jax(build_model, seeds, X, y, eval_X, verbose):
+    import jax
+    import jax.numpy as jnp
+
+    models = [build_seeded(build_model, seed) for seed in seeds]
+    chunk = _chunk_size(X.shape[1], verbose)
+    train, predict, optimizer_initial = _jax_programs_for(
+        models[0], (len(seeds), chunk) + X.shape[2:], eval_X.shape
+    )
+
+    def stacked(values):
+        return [jnp.stack(column) for column in zip(*values)]
+
+    state = (
+        stacked([[v.value for v in m.trainable_variables] for m in models]),
+        stacked([[v.value for v in m.non_trainable_variables] for m in models]),
+        [jnp.stack([v] * len(seeds)) for v in optimizer_initial],
+    )
+    progbar = _progbar(X.shape[1], verbose)
+    start = time.perf_counter()
+    losses = []
+    for begin in range(0, X.shape[1], chunk):
+        state, chunk_losses = train(state, X[:, begin : begin + chunk], y[:, begin : begin + chunk])
+        losses.append(np.asarray(chunk_losses))
+        if progbar:
+            progbar.update(begin + chunk, [("loss", float(losses[-1].mean()))])
+    jax.block_until_ready(state)
+    seconds = (time.perf_counter() - start) / len(seeds)
+    probabilities = np.asarray(predict(state[0], state[1], eval_X))
+    return Runs(
+        seeds, np.concatenate(losses, axis=1), probabilities,
+        np.full(len(seeds), seconds), models[0].count_params(), "compiled",
+    )
+
+
+# ---------------------------------------------------------------- TensorFlow: one XLA program per shape
+
+_tf_programs = {}
+
+
+def _tf_programs_for(template, X_shape, eval_shape):
+    import tensorflow as tf
+
+    key = _model_key(template, X_shape, eval_shape)
+    if key in _tf_programs:
+        return _tf_programs[key]
+    model = template
+    model.optimizer.build(model.trainable_variables)
+
+    @tf.function(jit_compile=True)
+    def train(X, y):
+        losses = tf.TensorArray(tf.float32, size=X.shape[0])
+        for step in tf.range(X.shape[0]):
+            x, y_true = X[step], y[step]
+            with tf.GradientTape() as tape:
+                y_pred = model(x, training=True)
+                loss = model.compute_loss(x=x, y=y_true, y_pred=y_pred, training=True)
+            grads = tape.gradient(loss, model.trainable_variables)
+            model.optimizer.apply(grads, model.trainable_variables)
+            losses = losses.write(step, loss)
+        return losses.stack()
+
+    @tf.function(jit_compile=True)
+    def predict(X):
+        return model(X, training=False)[..., 0]
+
+    programs = (model, train, predict, [v.numpy() for v in model.optimizer.variables])
+    _tf_programs[key] = programs
+    return programs
+
+
+def _run_tensorflow(build_model, seeds, X, y, eval_X, verbose):
+    chunk = _chunk_size(X.shape[1], verbose)
+    losses, probabilities, seconds = [], [], []
+    for r, seed in enumerate(seeds):
+        fresh = build_seeded(build_model, seed)
+        model, train, predict, optimizer_initial = _tf_programs_for(
+            fresh, (chunk,) + X.shape[2:], eval_X.shape[1:]
+        )
+        # The compiled program belongs to one model object: load this seed's initial weights and
+        # a freshly built optimizer state into it.
+        model.set_weights(fresh.get_weights())
+        for variable, value in zip(model.optimizer.variables, optimizer_initial):
+            variable.assign(value)
+        progbar = _progbar(X.shape[1], verbose)
+        start = time.perf_counter()
+        run_losses = []
+        for begin in range(0, X.shape[1], chunk):
+            run_losses.append(train(X[r, begin : begin + chunk], y[r, begin : begin + chunk]).numpy())
+            if progbar:
+                progbar.update(begin + chunk, [("loss", float(run_losses[-1].mean()))])
+        seconds.append(time.perf_counter() - start)
+        losses.append(np.concatenate(run_losses))
+        probabilities.append(predict(eval_X[r]).numpy())
+    return Runs(
+        seeds, np.array(losses, dtype=np.float32), np.stack(probabilities),
+        np.array(seconds), fresh.count_params(), "compiled",
+    )
