@@ -30,5 +30,9 @@ test-torch: $(INSTALLED)
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	KERAS_BACKEND=torch $(BIN)/python -m pytest -q -m backend
 
+# Tutorial loop against the suite's training paths; writes results/benchmark.csv.
+bench: $(INSTALLED)
+	$(BIN)/python bench.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache __pycache__ tests/__pycache__

@@ -218,7 +218,6 @@ def _jax_programs_for(model, X_shape, eval_shape):
 
 def _run_jax(build_model, seeds, X, y, eval_X, verbose):
     import jax
-    import jax.numpy as jnp
 
     models = [build_seeded(build_model, seed) for seed in seeds]
     chunk = _chunk_size(X.shape[1], verbose)
@@ -227,12 +226,13 @@ def _run_jax(build_model, seeds, X, y, eval_X, verbose):
     )
 
     def stacked(values):
-        return [jnp.stack(column) for column in zip(*values)]
+        # Stacked on the host: jnp.stack would compile a small program for every weight shape.
+        return [np.stack([np.asarray(v) for v in column]) for column in zip(*values)]
 
     state = (
-        stacked([[v.value for v in m.trainable_variables] for m in models]),
-        stacked([[v.value for v in m.non_trainable_variables] for m in models]),
-        [jnp.stack([v] * len(seeds)) for v in optimizer_initial],
+        stacked([m.trainable_variables for m in models]),
+        stacked([m.non_trainable_variables for m in models]),
+        stacked([optimizer_initial] * len(seeds)),
     )
     progbar = _progbar(X.shape[1], verbose)
     start = time.perf_counter()

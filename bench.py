@@ -1,0 +1,204 @@
+"""Benchmark: the tutorial's training loop against this suite's, per optimizer step.
+
+Measures in one run, each backend in its own subprocess (Keras picks its backend at import):
+
+- the tutorial's literal loop, `model.fit` on one sequence per call, batch size 1;
+- this suite's training path (`training.run_repeats`) for one seed, compilation included, and
+  again in steady state once the compiled program exists (its compile time reported apart);
+- on JAX, repeats trained side by side with `jax.vmap` (1, 10, 30, 100 seeds), per model-step;
+- the data generator against the tutorial's Python loop for 50,000 sequences (best of 5).
+
+Prints milliseconds per step and the speed-up over the tutorial loop on TensorFlow, and writes
+results/benchmark.csv.
+
+    python bench.py
+    python bench.py --backends jax --tutorial-steps 100
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPOSITORY = Path(__file__).resolve().parent
+N_TIMESTEPS = 10
+UNITS = 20
+
+
+def tutorial_get_sequence(n_timesteps):
+    """The tutorial's generator, as written: a Python list of random() calls per sequence."""
+    from random import random
+
+    from numpy import array, cumsum
+
+    X = array([random() for _ in range(n_timesteps)])
+    limit = n_timesteps / 4.0
+    y = array([0 if x < limit else 1 for x in cumsum(X)])
+    return X.reshape(1, n_timesteps, 1), y.reshape(1, n_timesteps, 1)
+
+
+def measure_backend(tutorial_steps, suite_steps, vmap_seeds):
+    """Rows for the backend this process runs (KERAS_BACKEND is set by the caller)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+    import numpy as np
+
+    import training
+    from bilstm_classify import build_model
+    from cumsum_data import get_sequences
+
+    backend = keras.backend.backend()
+
+    def build():
+        return build_model(N_TIMESTEPS, UNITS, "concat")
+
+    rows = []
+
+    def row(path, seeds, steps, seconds, compile_seconds=None):
+        rows.append({
+            "backend": backend, "path": path, "model": "bilstm_con", "seeds": seeds,
+            "steps": steps, "seconds": seconds, "compile_seconds": compile_seconds,
+        })
+
+    # The tutorial's loop: one fit call per sequence. A few warm-up calls build fit's machinery.
+    X, y = get_sequences(tutorial_steps + 5, N_TIMESTEPS, rng=0)
+    model = training.build_seeded(build, 0)
+    training.train_literal(model, X[:5], y[:5])
+    start = time.perf_counter()
+    training.train_literal(model, X[5:], y[5:])
+    row("tutorial loop: fit per sequence", 1, tutorial_steps, time.perf_counter() - start)
+
+    # The suite's path for one seed: first call (compilation included), then steady state.
+    X, y = get_sequences(suite_steps, N_TIMESTEPS, rng=1)
+    eval_X = get_sequences(100, N_TIMESTEPS, rng=2)[0]
+    method = training.resolve_method("auto")
+    first = training.run_repeats(build, [0], X[None], y[None], eval_X[None])
+    if method == "compiled":
+        steady = training.run_repeats(build, [0], X[None], y[None], eval_X[None])
+        compile_seconds = first.train_seconds[0] - steady.train_seconds[0]
+        row("suite: compiled loop, compilation included", 1, suite_steps, first.train_seconds[0])
+        row("suite: compiled loop, steady state", 1, suite_steps, steady.train_seconds[0],
+            compile_seconds)
+    else:
+        row("suite: train_on_batch per step", 1, suite_steps, first.train_seconds[0])
+
+    if backend == "jax":
+        for seeds in vmap_seeds:
+            X, y = get_sequences(seeds * suite_steps, N_TIMESTEPS, rng=3)
+            X = X.reshape(seeds, suite_steps, N_TIMESTEPS, 1)
+            y = y.reshape(seeds, suite_steps, N_TIMESTEPS, 1)
+            eval_X = np.zeros((seeds, 10, N_TIMESTEPS, 1), dtype="float32")
+            first = training.run_repeats(build, range(seeds), X, y, eval_X)
+            steady = training.run_repeats(build, range(seeds), X, y, eval_X)
+            row("suite: vmapped seeds, steady state", seeds, suite_steps,
+                steady.train_seconds.sum(),
+                (first.train_seconds.sum() - steady.train_seconds.sum()))
+    return rows
+
+
+def measure_data(n_sequences, repeats=5):
+    """Best of `repeats` timings of each generator making n_sequences sequences."""
+    import timeit
+
+    from cumsum_data import get_sequences
+
+    def tutorial_loop():
+        for _ in range(n_sequences):
+            tutorial_get_sequence(N_TIMESTEPS)
+
+    def vectorised():
+        get_sequences(n_sequences, N_TIMESTEPS, rng=0)
+
+    rows = []
+    for path, generate in [("tutorial get_sequence loop", tutorial_loop),
+                           ("suite get_sequences (vectorised)", vectorised)]:
+        seconds = min(timeit.repeat(generate, number=1, repeat=repeats))
+        rows.append({"backend": "numpy", "path": path, "model": "data", "seeds": 1,
+                     "steps": n_sequences, "seconds": seconds})
+    return rows
+
+
+def parse_args(argv=None):
+    import experiment
+
+    parser = experiment.ArgumentParser(description=__doc__)
+    parser.add_argument("--backends", nargs="+", default=["tensorflow", "jax"],
+                        choices=["tensorflow", "jax", "torch"], help="backends to measure")
+    parser.add_argument("--tutorial-steps", type=experiment.positive_int, default=200,
+                        help="steps timed of the tutorial's fit-per-sequence loop")
+    parser.add_argument("--suite-steps", type=experiment.positive_int, default=1000,
+                        help="steps timed of the suite's training path, per seed")
+    parser.add_argument("--vmap-seeds", type=experiment.positive_int, nargs="+",
+                        default=[1, 10, 30, 100], help="seed counts trained side by side on JAX")
+    parser.add_argument("--data-sequences", type=experiment.positive_int, default=50_000,
+                        help="sequences generated by each data generator")
+    parser.add_argument("--output-dir", type=Path, default=REPOSITORY,
+                        help="folder that receives results/benchmark.csv")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    problem = experiment._output_dir_problem(args.output_dir)
+    if problem:
+        parser.error(f"argument --output-dir: {problem}")
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.worker:
+        rows = measure_backend(args.tutorial_steps, args.suite_steps, args.vmap_seeds)
+        print(json.dumps(rows))
+        return rows
+
+    import pandas as pd
+
+    import experiment
+
+    rows = []
+    try:
+        for backend in args.backends:
+            print(f"Measuring {backend} ...", flush=True)
+            command = [sys.executable, __file__, "--worker", backend,
+                       "--tutorial-steps", str(args.tutorial_steps),
+                       "--suite-steps", str(args.suite_steps),
+                       "--vmap-seeds", *map(str, args.vmap_seeds)]
+            completed = subprocess.run(command, capture_output=True, text=True,
+                                       env={**os.environ, "KERAS_BACKEND": backend})
+            if completed.returncode:
+                raise SystemExit(f"error: the {backend} benchmark failed:\n{completed.stderr[-2000:]}")
+            rows += json.loads(completed.stdout.strip().splitlines()[-1])
+        print("Measuring the data generators ...", flush=True)
+        rows += measure_data(args.data_sequences)
+    except KeyboardInterrupt:
+        raise SystemExit("interrupted: results/benchmark.csv is unchanged") from None
+
+    table = pd.DataFrame(rows)
+    table["ms_per_model_step"] = 1000 * table["seconds"] / (table["steps"] * table["seeds"])
+    tutorial = table[table["path"].str.startswith("tutorial loop")]
+    reference = tutorial[tutorial["backend"] == "tensorflow"]["ms_per_model_step"]
+    reference = reference.iloc[0] if len(reference) else tutorial["ms_per_model_step"].iloc[0]
+    training_rows = table["model"] != "data"
+    table.loc[training_rows, "speedup_vs_tutorial"] = reference / table["ms_per_model_step"]
+    data_reference = table.loc[table["path"] == "tutorial get_sequence loop", "seconds"].iloc[0]
+    table.loc[~training_rows, "speedup_vs_tutorial"] = data_reference / table["seconds"]
+    experiment.write_csv(table, Path(args.output_dir) / "results" / "benchmark.csv")
+
+    shown = table.copy()
+    shown["seconds"] = shown["seconds"].map("{:.3f}".format)
+    shown["ms_per_model_step"] = shown["ms_per_model_step"].map("{:.4f}".format)
+    shown["compile_seconds"] = shown["compile_seconds"].map(
+        lambda s: "" if pd.isna(s) else f"{s:.2f}")
+    shown["speedup_vs_tutorial"] = shown["speedup_vs_tutorial"].map("{:,.1f}x".format)
+    print()
+    print(shown.drop(columns=["model"]).to_string(index=False))
+    print(f"\nspeed-up: the tutorial loop on "
+          f"{'tensorflow' if 'tensorflow' in args.backends else args.backends[0]} "
+          "per optimizer step divided by each path's time per model-step (data rows: "
+          "the tutorial generator's time divided by each generator's time)")
+    return table
+
+
+if __name__ == "__main__":
+    main()
