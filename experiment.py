@@ -26,6 +26,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+import claims  # noqa: E402
 import plotting  # noqa: E402
 import training  # noqa: E402
 from cumsum_data import get_sequences, position_reference  # noqa: E402
@@ -149,6 +150,8 @@ class Results:
     eval_X: np.ndarray  # (repeats, eval sequences, n_timesteps, 1)
     eval_y: np.ndarray  # (repeats, eval sequences, n_timesteps)
     reference: object  # cumsum_data.PositionReference
+    comparison: pd.DataFrame = None  # one row per tested claim, when the script tests claims
+    flip_errors: pd.DataFrame = None  # model, seed, offset, error_rate, count
 
 
 def train_models(models, args, n_sequences=None, batch_size=1, step_name="epoch"):
@@ -192,6 +195,9 @@ def train_models(models, args, n_sequences=None, batch_size=1, step_name="epoch"
                 "seed": seed,
                 "params": runs.params,
                 "final_loss": float(runs.losses[r, -FINAL_LOSS_WINDOW:].mean()),
+                "loss_auc": float(claims.loss_auc(runs.losses[r])),
+                "epochs_to_reference": claims.epochs_to_reference(runs.losses[r],
+                                                                  reference.log_loss),
                 "step_accuracy": float(step_accuracy[r]),
                 "sequence_accuracy": float(sequence_accuracy[r]),
                 "train_seconds": float(runs.train_seconds[r]),
@@ -200,17 +206,38 @@ def train_models(models, args, n_sequences=None, batch_size=1, step_name="epoch"
                    all_runs, eval_X, eval_y, reference)
 
 
-def run(script, models, args, title, **train_options):
-    """Train, then write the CSVs and the plot and print the table. Returns `Results`."""
+def run(script, models, args, title, claims_to_test=(), **train_options):
+    """Train, then write the CSVs and the plots and print the tables. Returns `Results`.
+
+    With `claims_to_test` (a list of `claims.Claim`), also compares the models seed by seed and
+    measures where on the held-out sequences they err relative to the flip step.
+    """
     try:
         results = train_models(models, args, **train_options)
+        if claims_to_test:
+            results.comparison = claims.compare(results.summary, claims_to_test)
+            results.flip_errors = flip_error_table(results)
         save_results(script, results, args, title)
     except KeyboardInterrupt:
         raise SystemExit("interrupted: the files from the previous run are unchanged") from None
     if not args.quiet:
         print()
     print(summary_table(results.summary, results.reference))
+    if results.comparison is not None:
+        print()
+        print(claims.comparison_table(results.comparison))
     return results
+
+
+def flip_error_table(results):
+    """Tidy held-out error rates by position relative to the flip: model, seed, offset, ..."""
+    frames = []
+    for name, runs in results.runs.items():
+        rates, counts = claims.errors_by_flip_offset(runs.probabilities, results.eval_y)
+        for r, seed in enumerate(runs.seeds):
+            frames.append(pd.DataFrame({"model": name, "seed": seed, "offset": claims.FLIP_OFFSETS,
+                                        "error_rate": rates[r], "count": counts[r]}))
+    return pd.concat(frames, ignore_index=True)
 
 
 # ---------------------------------------------------------------- output
@@ -271,32 +298,56 @@ def describe(args):
 def save_results(script, results, args, title, step_name="epoch",
                  xlabel="epoch (one fresh sequence each)"):
     output = Path(args.output_dir)
-    fig = plot_losses(results.losses, results.reference, f"{title}\n{describe(args)}",
-                      step_name, xlabel)
-    write_csv(results.losses, output / "results" / f"{script}.csv")
-    write_csv(results.summary, output / "results" / f"{script}_summary.csv")
-    save_figure(fig, output / "plots" / f"{script}.png")
+    figures = {f"{script}.png": plot_losses(results.losses, results.reference,
+                                            f"{title}\n{describe(args)}", step_name, xlabel)}
+    tables = {f"{script}.csv": results.losses, f"{script}_summary.csv": results.summary}
+    if results.comparison is not None:
+        tables[f"{script}_comparison.csv"] = results.comparison
+        tables[f"{script}_flip_errors.csv"] = results.flip_errors
+        figures[f"{script}_flip_errors.png"] = plot_flip_errors(
+            results.flip_errors, f"Where the models err on held-out sequences\n{describe(args)}")
+    for name, table in tables.items():
+        write_csv(table, output / "results" / name)
+    for name, fig in figures.items():
+        save_figure(fig, output / "plots" / name)
     if not args.quiet:
-        print(f"Wrote {output / 'plots' / f'{script}.png'} and results/{script}.csv, "
-              f"results/{script}_summary.csv under {output}")
+        print(f"Wrote under {output}: " + ", ".join(
+            [f"plots/{name}" for name in figures] + [f"results/{name}" for name in tables]))
+
+
+def plot_flip_errors(flip_errors, title):
+    """The error-around-the-flip plot, drawn from its tidy table."""
+    import matplotlib.pyplot as plt
+
+    rates = {name: group.pivot(index="seed", columns="offset", values="error_rate").to_numpy()
+             for name, group in flip_errors.groupby("model", sort=False)}
+    fig, ax = plt.subplots(figsize=(9, 5.5))
+    plotting.plot_flip_errors(ax, rates, np.sort(flip_errors["offset"].unique()))
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
 
 
 def summary_table(summary, reference):
     """Mean and standard deviation over runs per model, with the position-only reference."""
-    columns = ["final_loss", "step_accuracy", "sequence_accuracy"]
+    columns = ["final_loss", "loss_auc", "epochs_to_reference", "step_accuracy",
+               "sequence_accuracy"]
     rows = []
     for name, group in summary.groupby("model", sort=False):
         row = {"model": name, "runs": len(group), "params": f"{group['params'].iloc[0]:,}"}
         for column in columns:
-            spread = f" ± {group[column].std(ddof=1):.3f}" if len(group) > 1 else ""
-            row[column] = f"{group[column].mean():.3f}{spread}"
+            digits = 0 if column == "epochs_to_reference" else 3
+            spread = f" ± {group[column].std(ddof=1):.{digits}f}" if len(group) > 1 else ""
+            row[column] = f"{group[column].mean():.{digits}f}{spread}"
         row["train_seconds"] = f"{group['train_seconds'].mean():.2f}"
         rows.append(row)
     rows.append({"model": "position_only", "runs": "-", "params": "0",
-                 "final_loss": f"{reference.log_loss:.3f}",
+                 "final_loss": f"{reference.log_loss:.3f}", "loss_auc": "-",
+                 "epochs_to_reference": "-",
                  "step_accuracy": f"{reference.step_accuracy:.3f}",
                  "sequence_accuracy": f"{reference.sequence_accuracy:.3f}",
                  "train_seconds": "-"})
     table = pd.DataFrame(rows).to_string(index=False)
     return (f"{table}\n(mean ± standard deviation over runs; accuracies on held-out sequences; "
-            "final_loss = mean training loss of the last 50 epochs)")
+            "final_loss = mean training loss of the last 50 epochs; loss_auc = mean over all epochs; "
+            "epochs_to_reference = first epoch whose rolling-mean loss is below the reference)")

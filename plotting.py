@@ -37,7 +37,7 @@ def plot_loss_curves(ax, curves, reference_loss=None, window=ROLLING_WINDOW, xla
     One run: the raw per-step loss faintly and its rolling mean boldly. Several runs: each run's
     rolling mean faintly and the mean over runs boldly inside its 95% confidence band.
     """
-    for color, (name, losses) in zip(_colors(), curves.items()):
+    for color, (name, losses) in zip(colors(), curves.items()):
         losses = np.atleast_2d(losses)
         steps = np.arange(1, losses.shape[1] + 1)
         smoothed = rolling_mean(losses, window)
@@ -63,5 +63,23 @@ def plot_loss_curves(ax, curves, reference_loss=None, window=ROLLING_WINDOW, xla
     return ax
 
 
-def _colors():
+def plot_flip_errors(ax, error_rates, offsets):
+    """{model: runs x offsets} error rates as mean lines with 95% bands, the flip at 0."""
+    for color, (name, rates) in zip(colors(), error_rates.items()):
+        rates = np.atleast_2d(rates)
+        mean, half_width = mean_and_ci(np.nan_to_num(rates, nan=0.0))
+        label = f"{name} (mean of {len(rates)} runs, 95% CI)" if len(rates) > 1 else name
+        ax.plot(offsets, mean, marker="o", color=color, label=label)
+        ax.fill_between(offsets, mean - half_width, mean + half_width, color=color, alpha=0.2)
+    ax.axvline(0, color="black", linestyle=":", linewidth=1)
+    ax.set_xticks(offsets)
+    ax.set_xlabel("position relative to the true flip step (0 = first label 1)")
+    ax.set_ylabel("held-out error rate")
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    return ax
+
+
+def colors():
     return matplotlib.rcParams["axes.prop_cycle"].by_key()["color"] * 10

@@ -39,7 +39,7 @@ def test_every_merge_mode_has_the_tutorial_name():
 
 def _lstm_outputs(model, X):
     lstm = model.layers[0]
-    return np.asarray(keras.Model(model.inputs[0], lstm.output)(X))
+    return keras.ops.convert_to_numpy(keras.Model(model.inputs[0], lstm.output)(X))
 
 
 def test_go_backwards_returns_outputs_in_reversed_time_order():
@@ -71,4 +71,5 @@ def test_aligned_backward_lstm_puts_outputs_back_in_time_order():
     # exactly the values from t to the end of the sequence.
     lstm_on_reversed = _lstm_outputs(forward, X[:, ::-1])[:, ::-1]
     dense = forward.layers[-1]
-    np.testing.assert_allclose(aligned_out, np.asarray(dense(lstm_on_reversed)), atol=1e-5)
+    np.testing.assert_allclose(aligned_out, keras.ops.convert_to_numpy(dense(lstm_on_reversed)),
+                               atol=1e-5)

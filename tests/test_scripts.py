@@ -17,8 +17,9 @@ import training
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 TINY = ["--epochs", "5", "--repeats", "2", "--eval-sequences", "20", "--units", "4", "--quiet"]
-SUMMARY_COLUMNS = ["model", "seed", "params", "final_loss", "step_accuracy", "sequence_accuracy",
-                   "train_seconds"]
+SUMMARY_COLUMNS = ["model", "seed", "params", "final_loss", "loss_auc", "epochs_to_reference",
+                   "step_accuracy", "sequence_accuracy", "train_seconds"]
+COMPARISON_COLUMNS = ["pair", "measure", "expected", "difference", "ci_low", "ci_high", "verdict"]
 SCRIPTS = {
     "lstm_baseline": (lstm_baseline, ["lstm_forw"]),
     "bilstm_classify": (bilstm_classify, ["bilstm_con"]),
@@ -50,6 +51,15 @@ def test_script_end_to_end_with_a_tiny_budget(script, tmp_path, capsys):
     module, models = SCRIPTS[script]
     module.main(TINY + ["--output-dir", str(tmp_path)])
     _check_outputs(tmp_path, script, models)
+    if script.startswith("compare_"):
+        comparison = pd.read_csv(tmp_path / "results" / f"{script}_comparison.csv")
+        assert list(comparison.columns) == COMPARISON_COLUMNS
+        assert len(comparison) == len(module.CLAIMS)
+        assert set(comparison["verdict"]) <= {"supported", "not supported", "inconclusive"}
+        flips = pd.read_csv(tmp_path / "results" / f"{script}_flip_errors.csv")
+        assert list(flips.columns) == ["model", "seed", "offset", "error_rate", "count"]
+        assert len(flips) == len(models) * 2 * 11
+        assert (tmp_path / "plots" / f"{script}_flip_errors.png").stat().st_size > 10_000
     printed = capsys.readouterr().out
     assert "position_only" in printed
     for name in models:
