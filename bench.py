@@ -138,11 +138,7 @@ def parse_args(argv=None):
     parser.add_argument("--output-dir", type=Path, default=REPOSITORY,
                         help="folder that receives results/benchmark.csv")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    problem = experiment._output_dir_problem(args.output_dir)
-    if problem:
-        parser.error(f"argument --output-dir: {problem}")
-    return args
+    return experiment.parse(parser, argv)
 
 
 def main(argv=None):

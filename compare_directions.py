@@ -1,8 +1,9 @@
 """Compare LSTM to Bidirectional LSTM: forward, backward and both directions.
 
 Trains a forward LSTM, a backward LSTM (go_backwards=True) and a Bidirectional LSTM for 250 epochs
-each, plots their training loss, and tests the tutorial's claims about them seed by seed. The tutorial's backward LSTM has a flaw kept here as written:
-with go_backwards=True Keras returns the output sequence in reversed time order, so the output for
+each, plots their training loss, and tests the tutorial's claims about them seed by seed.
+
+The tutorial's backward LSTM has a flaw, kept here as written: with go_backwards=True Keras returns the output sequence in reversed time order, so the output for
 step t is scored against the label of step T-1-t. `lstm_back_aligned` flips the output back into
 time order, which is the comparison the tutorial meant to make.
 

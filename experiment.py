@@ -276,11 +276,16 @@ def loss_curves_from(losses, step_name="epoch"):
 
 def plot_losses(losses, reference, title, step_name="epoch", xlabel="epoch (one fresh sequence each)"):
     """The loss plot of a script, drawn from its tidy loss table."""
+    return _figure(title, plotting.plot_loss_curves, loss_curves_from(losses, step_name),
+                   reference.log_loss, xlabel=xlabel)
+
+
+def _figure(title, draw, *args, **kwargs):
+    """A titled figure with one axes that `draw(ax, *args, **kwargs)` fills."""
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(9, 5.5))
-    plotting.plot_loss_curves(ax, loss_curves_from(losses, step_name), reference.log_loss,
-                              xlabel=xlabel)
+    draw(ax, *args, **kwargs)
     ax.set_title(title)
     fig.tight_layout()
     return fig
@@ -314,15 +319,10 @@ def save_results(script, results, args, title, step_name="epoch",
 
 def plot_flip_errors(flip_errors, title):
     """The error-around-the-flip plot, drawn from its tidy table."""
-    import matplotlib.pyplot as plt
-
     rates = {name: group.pivot(index="seed", columns="offset", values="error_rate").to_numpy()
              for name, group in flip_errors.groupby("model", sort=False)}
-    fig, ax = plt.subplots(figsize=(9, 5.5))
-    plotting.plot_flip_errors(ax, rates, np.sort(flip_errors["offset"].unique()))
-    ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    return _figure(title, plotting.plot_flip_errors, rates,
+                   np.sort(flip_errors["offset"].unique()))
 
 
 def summary_table(summary, reference):

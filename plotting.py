@@ -67,7 +67,8 @@ def plot_flip_errors(ax, error_rates, offsets):
     """{model: runs x offsets} error rates as mean lines with 95% bands, the flip at 0."""
     for color, (name, rates) in zip(colors(), error_rates.items()):
         rates = np.atleast_2d(rates)
-        mean, half_width = mean_and_ci(np.nan_to_num(rates, nan=0.0))
+        # An offset no held-out sequence reaches stays NaN and is left as a gap in the line.
+        mean, half_width = mean_and_ci(rates)
         label = f"{name} (mean of {len(rates)} runs, 95% CI)" if len(rates) > 1 else name
         ax.plot(offsets, mean, marker="o", color=color, label=label)
         ax.fill_between(offsets, mean - half_width, mean + half_width, color=color, alpha=0.2)
