@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: demo test test-torch bench clean
+.PHONY: demo book test test-torch bench clean
 
 $(INSTALLED): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,13 @@ demo: $(INSTALLED)
 	for script in lstm_baseline bilstm_classify compare_directions compare_merge_modes; do \
 		$(BIN)/python $$script.py || exit $$?; \
 	done
+	@echo "Plots: $(CURDIR)/plots/  Results: $(CURDIR)/results/"
+
+# The book chapter's run and its exercises, on JAX (about 12 minutes on a 2-core CPU).
+book: $(INSTALLED)
+	KERAS_BACKEND=jax $(BIN)/python bilstm_book.py --repeats 5
+	KERAS_BACKEND=jax $(BIN)/python sweep_sequence_length.py
+	KERAS_BACKEND=jax $(BIN)/python smallest_model.py
 	@echo "Plots: $(CURDIR)/plots/  Results: $(CURDIR)/results/"
 
 # The whole suite on TensorFlow, then the backend-sensitive tests again on JAX.

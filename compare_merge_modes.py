@@ -45,8 +45,7 @@ def parse_args(argv=None):
                         default=list(MODEL_NAMES), metavar="MODE",
                         help=f"merge modes to compare, from {', '.join(MODEL_NAMES)}")
     args = experiment.parse(parser, argv)
-    if len(set(args.merge_modes)) != len(args.merge_modes):
-        parser.error("argument --merge-modes: each mode may be given once")
+    experiment.check_distinct(parser, args, "merge_modes")
     return args
 
 

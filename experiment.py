@@ -13,6 +13,7 @@ temporary name and renamed, so an interrupted run leaves the previous files whol
 """
 
 import argparse
+import contextlib
 import os
 import tempfile
 from dataclasses import dataclass
@@ -65,25 +66,49 @@ positive_int = int_at_least(1)  # counts: epochs, units, repeats, sequences
 non_negative_int = int_at_least(0)  # seeds
 
 
-def add_common_arguments(parser, epochs, repeats):
-    """The flags every section script shares, with the script's own defaults."""
+def add_common_arguments(parser, epochs, repeats, units=20):
+    """The flags every section script shares, with the script's own defaults.
+
+    epochs=None leaves out --epochs, for scripts that count training in sequences and batches.
+    """
     parser.add_argument("--timesteps", type=positive_int, default=10,
                         help="values per sequence; the label flips when their sum reaches timesteps/4")
-    parser.add_argument("--epochs", type=positive_int, default=epochs,
-                        help="training epochs, each one fresh sequence with batch size 1")
-    parser.add_argument("--units", type=positive_int, default=20,
+    if epochs is not None:
+        parser.add_argument("--epochs", type=positive_int, default=epochs,
+                            help="training epochs, each one fresh sequence with batch size 1")
+    parser.add_argument("--units", type=positive_int, default=units,
                         help="memory units in each LSTM")
+    return add_run_arguments(parser, repeats)
+
+
+def add_run_arguments(parser, repeats, eval_sequences=1000):
+    """Seeds, held-out set, output folder and verbosity: the flags of every script."""
     parser.add_argument("--seed", type=non_negative_int, default=0,
                         help="seed of the first run; it fixes data, initial weights and training")
     parser.add_argument("--repeats", type=positive_int, default=repeats,
                         help="independent runs, with seeds seed .. seed+repeats-1")
-    parser.add_argument("--eval-sequences", type=positive_int, default=1000,
+    parser.add_argument("--eval-sequences", type=positive_int, default=eval_sequences,
                         help="fresh held-out sequences each trained model is scored on")
     parser.add_argument("--output-dir", type=Path, default=REPOSITORY,
                         help="folder that receives plots/ and results/")
     parser.add_argument("--quiet", action="store_true",
                         help="print only the final table")
     return parser
+
+
+def check_distinct(parser, args, *names):
+    """Exit 2 with one line if a list flag repeats a value."""
+    for name in names:
+        values = getattr(args, name)
+        if len(set(values)) != len(values):
+            parser.error(f"argument --{name.replace('_', '-')}: each value may be given once")
+
+
+def check_whole_batches(parser, sequences, batch_size, flag="--sequences"):
+    """Exit 2 with one line unless the sequences fill whole batches."""
+    if sequences % batch_size:
+        parser.error(f"argument {flag}: {sequences} is not a multiple of the batch size "
+                     f"{batch_size}")
 
 
 def parse(parser, argv=None):
@@ -149,6 +174,7 @@ class Results:
     reference: object  # cumsum_data.PositionReference
     comparison: pd.DataFrame = None  # one row per tested claim, when the script tests claims
     flip_errors: pd.DataFrame = None  # model, seed, offset, error_rate, count
+    tables: dict = None  # a script's own tables, {file name: DataFrame}, saved with the rest
 
 
 def train_models(models, args, n_sequences=None, batch_size=1, step_name="epoch"):
@@ -203,23 +229,36 @@ def train_models(models, args, n_sequences=None, batch_size=1, step_name="epoch"
                    all_runs, eval_X, eval_y, reference)
 
 
-def run(script, models, args, title, claims_to_test=(), **train_options):
+@contextlib.contextmanager
+def previous_files_kept_on_interrupt():
+    """Ctrl-C becomes a one-line message; files are only ever replaced whole (`atomic_write`)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise SystemExit("interrupted: the files from the previous run are unchanged") from None
+
+
+def run(script, models, args, title, claims_to_test=(), evaluate=None,
+        xlabel="epoch (one fresh sequence each)", **train_options):
     """Train, then write the CSVs and the plots and print the tables. Returns `Results`.
 
     With `claims_to_test` (a list of `claims.Claim`), also compares the models seed by seed and
-    measures where on the held-out sequences they err relative to the flip step.
+    measures where on the held-out sequences they err relative to the flip step. With `evaluate`,
+    calls evaluate(results) after training; the {file name: DataFrame} it returns is written to
+    results/ with the other tables, so an interrupted run leaves none of them half-updated.
     """
-    try:
+    step_name = train_options.get("step_name", "epoch")
+    with previous_files_kept_on_interrupt():
         results = train_models(models, args, **train_options)
         if claims_to_test:
             results.comparison = claims.compare(results.summary, claims_to_test)
             results.flip_errors = flip_error_table(results)
-        save_results(script, results, args, title)
-    except KeyboardInterrupt:
-        raise SystemExit("interrupted: the files from the previous run are unchanged") from None
+        if evaluate is not None:
+            results.tables = evaluate(results)
+        save_results(script, results, args, title, step_name, xlabel)
     if not args.quiet:
         print()
-    print(summary_table(results.summary, results.reference))
+    print(summary_table(results.summary, results.reference, step_name))
     if results.comparison is not None:
         print()
         print(claims.comparison_table(results.comparison))
@@ -276,11 +315,11 @@ def loss_curves_from(losses, step_name="epoch"):
 
 def plot_losses(losses, reference, title, step_name="epoch", xlabel="epoch (one fresh sequence each)"):
     """The loss plot of a script, drawn from its tidy loss table."""
-    return _figure(title, plotting.plot_loss_curves, loss_curves_from(losses, step_name),
+    return titled_figure(title, plotting.plot_loss_curves, loss_curves_from(losses, step_name),
                    reference.log_loss, xlabel=xlabel)
 
 
-def _figure(title, draw, *args, **kwargs):
+def titled_figure(title, draw, *args, **kwargs):
     """A titled figure with one axes that `draw(ax, *args, **kwargs)` fills."""
     import matplotlib.pyplot as plt
 
@@ -303,6 +342,7 @@ def save_results(script, results, args, title, step_name="epoch",
     figures = {f"{script}.png": plot_losses(results.losses, results.reference,
                                             f"{title}\n{describe(args)}", step_name, xlabel)}
     tables = {f"{script}.csv": results.losses, f"{script}_summary.csv": results.summary}
+    tables.update(results.tables or {})
     if results.comparison is not None:
         tables[f"{script}_comparison.csv"] = results.comparison
         tables[f"{script}_flip_errors.csv"] = results.flip_errors
@@ -321,11 +361,11 @@ def plot_flip_errors(flip_errors, title):
     """The error-around-the-flip plot, drawn from its tidy table."""
     rates = {name: group.pivot(index="seed", columns="offset", values="error_rate").to_numpy()
              for name, group in flip_errors.groupby("model", sort=False)}
-    return _figure(title, plotting.plot_flip_errors, rates,
+    return titled_figure(title, plotting.plot_flip_errors, rates,
                    np.sort(flip_errors["offset"].unique()))
 
 
-def summary_table(summary, reference):
+def summary_table(summary, reference, step_name="epoch"):
     """Mean and standard deviation over runs per model, with the position-only reference."""
     columns = ["final_loss", "loss_auc", "epochs_to_reference", "step_accuracy",
                "sequence_accuracy"]
@@ -345,6 +385,8 @@ def summary_table(summary, reference):
                  "sequence_accuracy": f"{reference.sequence_accuracy:.3f}",
                  "train_seconds": "-"})
     table = pd.DataFrame(rows).to_string(index=False)
+    steps = "batches" if step_name == "batch" else f"{step_name}s"
     return (f"{table}\n(mean ± standard deviation over runs; accuracies on held-out sequences; "
-            "final_loss = mean training loss of the last 50 epochs; loss_auc = mean over all epochs; "
-            "epochs_to_reference = first epoch whose rolling-mean loss is below the reference)")
+            f"final_loss = mean training loss of the last {FINAL_LOSS_WINDOW} {steps}; "
+            f"loss_auc = mean over all {steps}; epochs_to_reference = first {step_name} "
+            "whose rolling-mean loss is below the reference)")

@@ -82,5 +82,25 @@ def plot_flip_errors(ax, error_rates, offsets):
     return ax
 
 
+def plot_heat_map(ax, values, row_labels, column_labels, label, xlabel, ylabel, vmin=0.0,
+                  vmax=1.0):
+    """A rows x columns array as coloured cells with each value written in its cell."""
+    values = np.asarray(values, dtype=float)
+    image = ax.imshow(values, cmap="viridis", vmin=vmin, vmax=vmax, aspect="auto")
+    for (i, j), value in np.ndenumerate(values):
+        if np.isnan(value):
+            continue
+        # Dark text on the bright end of the colour map, white on the dark end.
+        dark = (value - vmin) / (vmax - vmin) > 0.6
+        ax.text(j, i, f"{value:.2f}", ha="center", va="center",
+                color="black" if dark else "white", fontsize="medium")
+    ax.set_xticks(range(len(column_labels)), column_labels)
+    ax.set_yticks(range(len(row_labels)), row_labels)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.figure.colorbar(image, ax=ax, label=label)
+    return ax
+
+
 def colors():
     return matplotlib.rcParams["axes.prop_cycle"].by_key()["color"] * 10

@@ -62,11 +62,28 @@ class Runs:
     seeds: list
     losses: np.ndarray  # (repeats, steps): loss of each step's batch before its update
     probabilities: np.ndarray  # (repeats, eval sequences, n_timesteps): held-out P(y_t = 1)
-    # (repeats,) wall time of training, compilation included; on JAX also the held-out prediction,
-    # which runs in the same compiled program
-    train_seconds: np.ndarray
+    train_seconds: np.ndarray  # (repeats,) wall time of training and held-out prediction
     params: int
     method: str  # the path that trained them
+    # per repeat, the trained values of model.trainable_variables + model.non_trainable_variables
+    weights: list = None
+    # with `checkpoint_every`: the held-out probabilities after every checkpoint_every steps,
+    # (checkpoints, repeats, eval sequences, n_timesteps); the last one equals `probabilities`
+    checkpoints: np.ndarray = None
+    checkpoint_steps: np.ndarray = None  # (checkpoints,) optimizer steps done at each checkpoint
+
+
+def load_trained(build_model, runs, repeat=0):
+    """A Keras model built by `build_model()` holding the weights repeat `repeat` trained to."""
+    model = build_model()
+    variables = model.trainable_variables + model.non_trainable_variables
+    for variable, value in zip(variables, runs.weights[repeat], strict=True):
+        variable.assign(value)
+    return model
+
+
+def _weights_of(model):
+    return [np.asarray(v) for v in model.trainable_variables + model.non_trainable_variables]
 
 
 def resolve_method(method="auto"):
@@ -112,12 +129,16 @@ def run_repeats(
     batch_size=1,
     method="auto",
     verbose=0,
+    checkpoint_every=None,
 ):
     """Train one fresh model per seed on its own sequences, then predict held-out sequences.
 
     train_X, train_y: (repeats, n_sequences, n_timesteps, 1), the sequences of each repeat in the
     order they are seen. eval_X: (repeats, eval sequences, n_timesteps, 1). One optimizer step per
-    `batch_size` sequences. Returns `Runs`.
+    `batch_size` sequences. With `checkpoint_every` (a number of steps that divides the steps),
+    the held-out sequences are also predicted after every that many steps: since training is
+    sequential, checkpoint k is what a run on only the first k * checkpoint_every batches gives.
+    Returns `Runs`.
     """
     seeds = [int(seed) for seed in seeds]
     if len(seeds) != len(train_X) or len(seeds) != len(eval_X):
@@ -126,35 +147,49 @@ def run_repeats(
     X = _batches(np.asarray(train_X, dtype=np.float32), batch_size)
     y = _batches(np.asarray(train_y, dtype=np.int32), batch_size)
     eval_X = np.asarray(eval_X, dtype=np.float32)
+    steps = X.shape[1]
+    if checkpoint_every is not None and (checkpoint_every < 1 or steps % checkpoint_every):
+        raise ValueError(f"checkpoint_every ({checkpoint_every}) must divide the steps ({steps})")
+    chunk = checkpoint_every or _chunk_size(steps, verbose)
     if method == "train_on_batch":
-        return _run_train_on_batch(build_model, seeds, X, y, eval_X, verbose)
-    if keras.backend.backend() == "jax":
-        return _run_jax(build_model, seeds, X, y, eval_X, verbose)
-    return _run_tensorflow(build_model, seeds, X, y, eval_X, verbose)
+        runs = _run_train_on_batch(build_model, seeds, X, y, eval_X, verbose, chunk)
+    elif keras.backend.backend() == "jax":
+        runs = _run_jax(build_model, seeds, X, y, eval_X, verbose, chunk)
+    else:
+        runs = _run_tensorflow(build_model, seeds, X, y, eval_X, verbose, chunk)
+    if checkpoint_every is None:
+        runs.checkpoints = None
+    else:
+        runs.checkpoint_steps = np.arange(chunk, steps + 1, chunk)
+    return runs
 
 
 def _progbar(steps, verbose):
     return keras.utils.Progbar(steps, verbose=verbose) if verbose else None
 
 
-def _run_train_on_batch(build_model, seeds, X, y, eval_X, verbose):
-    losses, probabilities, seconds = [], [], []
+def _run_train_on_batch(build_model, seeds, X, y, eval_X, verbose, chunk):
+    losses, probabilities, seconds, weights = [], [], [], []
     for r, seed in enumerate(seeds):
         model = build_seeded(build_model, seed)
         progbar = _progbar(X.shape[1], verbose)
         start = time.perf_counter()
-        run_losses = []
+        run_losses, run_probabilities = [], []
         for step in range(X.shape[1]):
             loss = model.train_on_batch(X[r, step], y[r, step])
             run_losses.append(loss[0] if isinstance(loss, list) else loss)
             if progbar:
                 progbar.update(step + 1, [("loss", run_losses[-1])])
+            if (step + 1) % chunk == 0:
+                run_probabilities.append(_predict(model, eval_X[r]))
         seconds.append(time.perf_counter() - start)
         losses.append(run_losses)
-        probabilities.append(_predict(model, eval_X[r]))
+        probabilities.append(run_probabilities)
+        weights.append(_weights_of(model))
+    checkpoints = np.stack(probabilities, axis=1)
     return Runs(
-        seeds, np.array(losses, dtype=np.float32), np.stack(probabilities),
-        np.array(seconds), model.count_params(), "train_on_batch",
+        seeds, np.array(losses, dtype=np.float32), checkpoints[-1], np.array(seconds),
+        model.count_params(), "train_on_batch", weights, checkpoints,
     )
 
 
@@ -228,9 +263,8 @@ def _jax_program_for(model, X_shape, eval_shape):
     return program
 
 
-def _run_jax(build_model, seeds, X, y, eval_X, verbose):
+def _run_jax(build_model, seeds, X, y, eval_X, verbose, chunk):
     models = [build_seeded(build_model, seed) for seed in seeds]
-    chunk = _chunk_size(X.shape[1], verbose)
     train_and_predict, optimizer_initial = _jax_program_for(
         models[0], (len(seeds), chunk) + X.shape[2:], eval_X.shape
     )
@@ -246,19 +280,22 @@ def _run_jax(build_model, seeds, X, y, eval_X, verbose):
     )
     progbar = _progbar(X.shape[1], verbose)
     start = time.perf_counter()
-    losses = []
+    losses, checkpoints = [], []
     for begin in range(0, X.shape[1], chunk):
         state, chunk_losses, probabilities = train_and_predict(
             state, X[:, begin : begin + chunk], y[:, begin : begin + chunk], eval_X
         )
         losses.append(np.asarray(chunk_losses))
+        checkpoints.append(probabilities)
         if progbar:
             progbar.update(begin + chunk, [("loss", float(losses[-1].mean()))])
-    probabilities = np.asarray(probabilities)
+    checkpoints = np.stack([np.asarray(p) for p in checkpoints])
     seconds = (time.perf_counter() - start) / len(seeds)
+    trained = [np.asarray(a) for a in state[0] + state[1]]
+    weights = [[a[r] for a in trained] for r in range(len(seeds))]
     return Runs(
-        seeds, np.concatenate(losses, axis=1), probabilities,
-        np.full(len(seeds), seconds), models[0].count_params(), "compiled",
+        seeds, np.concatenate(losses, axis=1), checkpoints[-1], np.full(len(seeds), seconds),
+        models[0].count_params(), "compiled", weights, checkpoints,
     )
 
 
@@ -298,9 +335,8 @@ def _tf_programs_for(template, X_shape, eval_shape):
     return programs
 
 
-def _run_tensorflow(build_model, seeds, X, y, eval_X, verbose):
-    chunk = _chunk_size(X.shape[1], verbose)
-    losses, probabilities, seconds = [], [], []
+def _run_tensorflow(build_model, seeds, X, y, eval_X, verbose, chunk):
+    losses, probabilities, seconds, weights = [], [], [], []
     for r, seed in enumerate(seeds):
         fresh = build_seeded(build_model, seed)
         model, train, predict, optimizer_initial = _tf_programs_for(
@@ -313,15 +349,18 @@ def _run_tensorflow(build_model, seeds, X, y, eval_X, verbose):
             variable.assign(value)
         progbar = _progbar(X.shape[1], verbose)
         start = time.perf_counter()
-        run_losses = []
+        run_losses, run_probabilities = [], []
         for begin in range(0, X.shape[1], chunk):
             run_losses.append(train(X[r, begin : begin + chunk], y[r, begin : begin + chunk]).numpy())
             if progbar:
                 progbar.update(begin + chunk, [("loss", float(run_losses[-1].mean()))])
+            run_probabilities.append(predict(eval_X[r]).numpy())
         seconds.append(time.perf_counter() - start)
         losses.append(np.concatenate(run_losses))
-        probabilities.append(predict(eval_X[r]).numpy())
+        probabilities.append(run_probabilities)
+        weights.append(_weights_of(model))
+    checkpoints = np.stack(probabilities, axis=1)
     return Runs(
-        seeds, np.array(losses, dtype=np.float32), np.stack(probabilities),
-        np.array(seconds), fresh.count_params(), "compiled",
+        seeds, np.array(losses, dtype=np.float32), checkpoints[-1], np.array(seconds),
+        fresh.count_params(), "compiled", weights, checkpoints,
     )

@@ -91,3 +91,31 @@ def test_sequences_must_fill_whole_batches():
     X, y = get_sequences(15, N_TIMESTEPS, rng=0)
     with pytest.raises(ValueError, match="multiple of the batch size"):
         training.run_repeats(_build_bilstm, [0], X[None], y[None], X[None], batch_size=10)
+
+
+def test_trained_weights_reproduce_the_held_out_predictions():
+    train_X, train_y, eval_X, _ = _data([2, 3], 20)
+    runs = training.run_repeats(_build_bilstm, [2, 3], train_X, train_y, eval_X)
+    for r in range(2):
+        model = training.load_trained(_build_bilstm, runs, r)
+        predicted = model.predict(eval_X[r], verbose=0)[..., 0]
+        np.testing.assert_allclose(predicted, runs.probabilities[r], atol=1e-5)
+    untrained = training.build_seeded(_build_bilstm, 2).predict(eval_X[0], verbose=0)[..., 0]
+    assert not np.allclose(untrained, runs.probabilities[0], atol=1e-3)
+
+
+@pytest.mark.parametrize("method", ["auto", "train_on_batch"])
+def test_checkpoint_k_equals_a_run_on_the_first_k_batches(method):
+    train_X, train_y, eval_X, _ = _data([4], 30)
+    runs = training.run_repeats(_build_bilstm, [4], train_X, train_y, eval_X, batch_size=2,
+                                method=method, checkpoint_every=5)
+    np.testing.assert_array_equal(runs.checkpoint_steps, [5, 10, 15])
+    assert runs.checkpoints.shape == (3,) + runs.probabilities.shape
+    np.testing.assert_array_equal(runs.checkpoints[-1], runs.probabilities)
+    shorter = training.run_repeats(_build_bilstm, [4], train_X[:, :20], train_y[:, :20], eval_X,
+                                   batch_size=2, method=method)
+    np.testing.assert_allclose(runs.checkpoints[1], shorter.probabilities, atol=1e-5)
+    np.testing.assert_allclose(runs.losses[:, :10], shorter.losses, atol=1e-5)
+    with pytest.raises(ValueError, match="must divide the steps"):
+        training.run_repeats(_build_bilstm, [4], train_X, train_y, eval_X, batch_size=2,
+                             checkpoint_every=4)

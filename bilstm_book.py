@@ -1,0 +1,112 @@
+"""The book chapter's Bidirectional LSTM: 50,000 sequences in one epoch, ten per batch.
+
+Chapter 10 of Long Short-Term Memory Networks with Python trains the model of bilstm_classify.py
+with 50 memory units (20,901 parameters) differently from the blog tutorial: 50,000 fresh
+sequences, each seen once, ten per optimizer step. Then it evaluates the model on 100 fresh
+sequences and prints its predictions for 10 more. This script does all of that and prints what
+the book prints, and adds what the book leaves out: per-timestep and whole-sequence accuracy on
+1,000 held-out sequences beside the position-only reference, the loss of every batch as a table and
+a plot, and several seeds with --repeats.
+
+    python bilstm_book.py
+    python bilstm_book.py --repeats 5 --quiet
+"""
+
+import experiment  # first: it quiets TensorFlow's start-up log before Keras loads it
+import numpy as np
+import pandas as pd
+
+import training
+from bilstm_classify import build_model
+from cumsum_data import get_sequences
+
+BOOK_EVALUATION = 100  # sequences the book evaluates on
+BOOK_PREDICTIONS = 10  # sequences whose predictions it prints
+
+
+def book_sequences(seed, n_sequences, n_timesteps):
+    """The book's fresh evaluation and prediction sequences for one seed.
+
+    A third stream of the seed: independent of the training and held-out sequences that
+    experiment.draw_sequences takes from the first two.
+    """
+    stream = np.random.SeedSequence(seed).spawn(3)[2]
+    return get_sequences(n_sequences, n_timesteps, np.random.default_rng(stream))
+
+
+def book_evaluation(results, build, args):
+    """Each trained model scored as the book does, with `model.evaluate` on 100 fresh sequences.
+
+    Returns the tidy table (one row per seed) and, for the first seed, the 10 further sequences
+    with the model's 0/1 predictions.
+    """
+    runs = results.runs["bilstm_book"]
+    rows, predictions = [], None
+    for r, seed in enumerate(runs.seeds):
+        model = training.load_trained(build, runs, r)
+        X, y = book_sequences(seed, BOOK_EVALUATION + BOOK_PREDICTIONS, args.timesteps)
+        loss, acc = model.evaluate(X[:BOOK_EVALUATION], y[:BOOK_EVALUATION], verbose=0)
+        yhat = (model.predict(X, verbose=0) > 0.5).astype("int32")
+        correct = (yhat == y).all(axis=(1, 2))
+        rows.append({"model": "bilstm_book", "seed": seed, "sequences": BOOK_EVALUATION,
+                     "loss": loss, "accuracy": acc,
+                     "sequences_correct": int(correct[:BOOK_EVALUATION].sum())})
+        if r == 0:
+            predictions = (y[BOOK_EVALUATION:], yhat[BOOK_EVALUATION:])
+    return pd.DataFrame(rows), predictions
+
+
+def print_book_evaluation(evaluation, predictions, args):
+    """What the book prints: loss and accuracy (in percent), then y, yhat and correct."""
+    for row in evaluation.itertuples():
+        print(f"seed {row.seed}: " if len(evaluation) > 1 else "", end="")
+        print("Loss: %f, Accuracy: %f" % (row.loss, row.accuracy * 100))
+    print(f"\nPredictions for {BOOK_PREDICTIONS} fresh sequences (seed {args.seed}):")
+    for expected, predicted in zip(*predictions):
+        expected, predicted = expected.reshape(args.timesteps), predicted.reshape(args.timesteps)
+        print("y=%s, yhat=%s, correct=%s"
+              % (expected, predicted, np.array_equal(expected, predicted)))
+
+
+def parse_args(argv=None):
+    parser = experiment.ArgumentParser(description=__doc__)
+    experiment.add_common_arguments(parser, epochs=None, repeats=1, units=50)
+    parser.add_argument("--sequences", type=experiment.positive_int, default=50_000,
+                        help="training sequences, each seen once")
+    parser.add_argument("--batch-size", type=experiment.positive_int, default=10,
+                        help="sequences per optimizer step")
+    args = experiment.parse(parser, argv)
+    experiment.check_whole_batches(parser, args.sequences, args.batch_size)
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+
+    def build():
+        return build_model(args.timesteps, args.units)
+
+    if not args.quiet:
+        training.build_seeded(build, args.seed).summary()
+    book = {}
+
+    def evaluate(results):
+        evaluation, book["predictions"] = book_evaluation(results, build, args)
+        book["evaluation"] = evaluation
+        return {"bilstm_book_evaluation.csv": evaluation}
+
+    results = experiment.run(
+        "bilstm_book", {"bilstm_book": build}, args,
+        title=f"Bidirectional LSTM, book version: {args.sequences:,} sequences, "
+              f"batch size {args.batch_size}",
+        evaluate=evaluate, n_sequences=args.sequences, batch_size=args.batch_size,
+        step_name="batch", xlabel=f"batch ({args.batch_size} fresh sequences each)",
+    )
+    if not args.quiet:
+        print()
+        print_book_evaluation(book["evaluation"], book["predictions"], args)
+    return results
+
+
+if __name__ == "__main__":
+    main()

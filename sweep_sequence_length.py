@@ -1,0 +1,106 @@
+"""Exercise: model size against problem complexity.
+
+The book asks for an experiment that compares the size of the model with the complexity of the
+problem. Here size is the number of memory units of the book's Bidirectional LSTM and complexity
+is the sequence length: the label flips where the running sum reaches length / 4, so a longer
+sequence means a longer sum to keep and more steps that must all be right. Every cell of the
+units x length grid gets the same training budget (the same number of fresh sequences, in batches
+of ten as the book trains) and is scored on held-out sequences; the heat map shows the
+whole-sequence accuracy, the share of held-out sequences with every step right.
+
+    python sweep_sequence_length.py
+    python sweep_sequence_length.py --units 5 50 --timesteps 10 100 --repeats 2
+"""
+
+import argparse
+
+import experiment  # first: it quiets TensorFlow's start-up log before Keras loads it
+import pandas as pd
+
+import plotting
+from bilstm_classify import build_model
+from cumsum_data import position_reference
+
+SCRIPT = "sweep_sequence_length"
+
+
+def run_grid(args):
+    """Train every units value at every length; one tidy row per (units, timesteps, seed)."""
+    frames = []
+    for n_timesteps in args.timesteps:
+        reference = position_reference(n_timesteps)
+        models = {f"units_{units}": (lambda units=units: build_model(n_timesteps, units))
+                  for units in args.units}
+        cell = argparse.Namespace(**{**vars(args), "timesteps": n_timesteps})
+        results = experiment.train_models(models, cell, n_sequences=args.sequences,
+                                          batch_size=args.batch_size, step_name="batch")
+        summary = results.summary.drop(columns=["loss_auc", "epochs_to_reference"])
+        summary.insert(0, "units", summary.pop("model").str.removeprefix("units_").astype(int))
+        summary.insert(1, "timesteps", n_timesteps)
+        summary["reference_step_accuracy"] = reference.step_accuracy
+        summary["reference_sequence_accuracy"] = reference.sequence_accuracy
+        frames.append(summary)
+    return pd.concat(frames, ignore_index=True)
+
+
+def grid_of(table, measure):
+    """units x timesteps means of `measure` over seeds."""
+    return table.pivot_table(index="units", columns="timesteps", values=measure, aggfunc="mean")
+
+
+def plot_grid(table, args):
+    grid = grid_of(table, "sequence_accuracy")
+    references = table.groupby("timesteps")["reference_sequence_accuracy"].first()
+    columns = [f"{t}\nref. {references[t]:.2f}" for t in grid.columns]
+    return experiment.titled_figure(
+        "Held-out whole-sequence accuracy of the Bidirectional LSTM\n"
+        f"{args.sequences:,} training sequences in batches of {args.batch_size}; mean of "
+        f"{args.repeats} runs (seeds {args.seed}-{args.seed + args.repeats - 1}),\n"
+        f"{args.eval_sequences:,} held-out sequences each; ref. = position-only reference",
+        plotting.plot_heat_map, grid.to_numpy(), [f"{u}" for u in grid.index], columns,
+        label="share of held-out sequences with every step right",
+        xlabel="sequence length (timesteps)", ylabel="memory units per direction",
+    )
+
+
+def printed_table(table):
+    grid = grid_of(table, "sequence_accuracy")
+    references = table.groupby("timesteps")["reference_sequence_accuracy"].first()
+    grid.loc["position only"] = references
+    grid.index.name, grid.columns.name = "units \\ timesteps", None
+    return (grid.to_string(float_format="{:.3f}".format)
+            + "\n(held-out whole-sequence accuracy, mean over seeds)")
+
+
+def parse_args(argv=None):
+    parser = experiment.ArgumentParser(description=__doc__)
+    parser.add_argument("--units", type=experiment.positive_int, nargs="+",
+                        default=[1, 2, 5, 10, 20, 50], help="memory units of each LSTM direction")
+    parser.add_argument("--timesteps", type=experiment.positive_int, nargs="+",
+                        default=[5, 10, 20, 50, 100], help="sequence lengths")
+    parser.add_argument("--sequences", type=experiment.positive_int, default=5000,
+                        help="training sequences per run, the same for every cell")
+    parser.add_argument("--batch-size", type=experiment.positive_int, default=10,
+                        help="sequences per optimizer step")
+    experiment.add_run_arguments(parser, repeats=3)
+    args = experiment.parse(parser, argv)
+    experiment.check_distinct(parser, args, "units", "timesteps")
+    experiment.check_whole_batches(parser, args.sequences, args.batch_size)
+    args.units, args.timesteps = sorted(args.units), sorted(args.timesteps)
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    with experiment.previous_files_kept_on_interrupt():
+        table = run_grid(args)
+        experiment.write_csv(table, args.output_dir / "results" / f"{SCRIPT}.csv")
+        experiment.save_figure(plot_grid(table, args), args.output_dir / "plots" / f"{SCRIPT}.png")
+    if not args.quiet:
+        print(f"\nWrote under {args.output_dir}: plots/{SCRIPT}.png, results/{SCRIPT}.csv\n")
+    print(printed_table(table))
+    return table
+
+
+if __name__ == "__main__":
+    main()
