@@ -188,13 +188,13 @@ def train_models(models, args, n_sequences=None, batch_size=1, step_name="epoch"
     eval_y = np.stack([held_out[1][..., 0] for _, held_out in data])
     reference = position_reference(args.timesteps)
 
+    # One progress bar per training run; with many repeats only the time taken is shown.
+    show_progress = not args.quiet and len(seeds) == 1
     loss_frames, summary_rows, all_runs = [], [], {}
     for name, build_model in models.items():
         if not args.quiet:
             print(f"Training {name}: {len(seeds)} run(s) x {n_sequences} sequences, "
                   f"batch size {batch_size}, backend {keras.backend.backend()}")
-        # One progress bar per training run; with many repeats only the time taken is shown.
-        show_progress = not args.quiet and len(seeds) == 1
         runs = training.run_repeats(build_model, seeds, train_X, train_y, eval_X,
                                     batch_size=batch_size, verbose=int(show_progress))
         if not args.quiet and not show_progress:

@@ -62,7 +62,9 @@ class Runs:
     seeds: list
     losses: np.ndarray  # (repeats, steps): loss of each step's batch before its update
     probabilities: np.ndarray  # (repeats, eval sequences, n_timesteps): held-out P(y_t = 1)
-    train_seconds: np.ndarray  # (repeats,) wall time of training and held-out prediction
+    # (repeats,) wall time of training and held-out prediction, compilation included; on JAX,
+    # where the repeats run together, each repeat's share of it
+    train_seconds: np.ndarray
     params: int
     method: str  # the path that trained them
     # per repeat, the trained values of model.trainable_variables + model.non_trainable_variables
@@ -186,10 +188,15 @@ def _run_train_on_batch(build_model, seeds, X, y, eval_X, verbose, chunk):
         losses.append(run_losses)
         probabilities.append(run_probabilities)
         weights.append(_weights_of(model))
+    return _runs_of(seeds, losses, probabilities, seconds, weights, model, "train_on_batch")
+
+
+def _runs_of(seeds, losses, probabilities, seconds, weights, model, method):
+    """`Runs` from per-seed lists, for the paths that train one seed after another."""
     checkpoints = np.stack(probabilities, axis=1)
     return Runs(
         seeds, np.array(losses, dtype=np.float32), checkpoints[-1], np.array(seconds),
-        model.count_params(), "train_on_batch", weights, checkpoints,
+        model.count_params(), method, weights, checkpoints,
     )
 
 
@@ -220,7 +227,8 @@ def _jax_program_for(model, X_shape, eval_shape):
 
     One program trains every seed through a chunk of steps and predicts the held-out sequences
     with the weights it ends with: one compilation per model shape. When a run is split into
-    chunks (to update a progress bar), only the last chunk's predictions are kept.
+    chunks (to update a progress bar or to score checkpoints), every chunk's predictions come
+    back. Returns (the jitted program, initial optimizer variables).
     """
     import jax
 
@@ -257,7 +265,7 @@ def _jax_program_for(model, X_shape, eval_shape):
 
     program = (
         jax.jit(jax.vmap(train_and_predict), compiler_options=JAX_COMPILER_OPTIONS),
-        [v.value for v in model.optimizer.variables],
+        [np.asarray(v) for v in model.optimizer.variables],
     )
     _jax_programs[key] = program
     return program
@@ -359,8 +367,4 @@ def _run_tensorflow(build_model, seeds, X, y, eval_X, verbose, chunk):
         losses.append(np.concatenate(run_losses))
         probabilities.append(run_probabilities)
         weights.append(_weights_of(model))
-    checkpoints = np.stack(probabilities, axis=1)
-    return Runs(
-        seeds, np.array(losses, dtype=np.float32), checkpoints[-1], np.array(seconds),
-        fresh.count_params(), "compiled", weights, checkpoints,
-    )
+    return _runs_of(seeds, losses, probabilities, seconds, weights, fresh, "compiled")

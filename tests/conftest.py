@@ -2,6 +2,8 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -10,3 +12,18 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "backend: depends on the Keras backend; `make test` runs these on TensorFlow and JAX"
     )
+
+
+@pytest.fixture
+def assert_flag_error(tmp_path, capsys):
+    """check(main, flags, named): main(flags) exits 2 with one line naming `named`, writing nothing."""
+
+    def check(main, flags, named):
+        with pytest.raises(SystemExit) as exit_info:
+            main(flags + ["--output-dir", str(tmp_path / "out")])
+        assert exit_info.value.code == 2
+        error = capsys.readouterr().err.strip()
+        assert len(error.splitlines()) == 1 and named in error
+        assert not (tmp_path / "out").exists()
+
+    return check

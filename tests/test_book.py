@@ -140,10 +140,5 @@ BAD = [
 
 @pytest.mark.parametrize("module, flags, named", BAD,
                          ids=[f"{m.__name__}{' '.join(f)}" for m, f, _ in BAD])
-def test_bad_flags_exit_2_with_one_line(module, flags, named, tmp_path, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        module.main(flags + ["--output-dir", str(tmp_path / "out")])
-    assert exit_info.value.code == 2
-    error = capsys.readouterr().err.strip()
-    assert len(error.splitlines()) == 1 and named in error
-    assert not (tmp_path / "out").exists()
+def test_bad_flags_exit_2_with_one_line(module, flags, named, assert_flag_error):
+    assert_flag_error(module.main, flags, named)

@@ -115,23 +115,14 @@ BAD_FLAGS = [
 @pytest.mark.parametrize("module", [lstm_baseline, bilstm_classify, compare_directions,
                                     compare_merge_modes])
 @pytest.mark.parametrize("flags, named", BAD_FLAGS)
-def test_bad_flags_exit_2_with_one_line_and_write_nothing(module, flags, named, tmp_path, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        module.main(flags + ["--output-dir", str(tmp_path / "out")])
-    assert exit_info.value.code == 2
-    error = capsys.readouterr().err.strip()
-    assert len(error.splitlines()) == 1 and named in error
-    assert not (tmp_path / "out").exists()
+def test_bad_flags_exit_2_with_one_line_and_write_nothing(module, flags, named,
+                                                          assert_flag_error):
+    assert_flag_error(module.main, flags, named)
 
 
-def test_bad_merge_mode_and_repeated_mode(tmp_path, capsys):
+def test_bad_merge_mode_and_repeated_mode(assert_flag_error):
     for flags in (["--merge-modes", "max"], ["--merge-modes", "sum", "sum"]):
-        with pytest.raises(SystemExit) as exit_info:
-            compare_merge_modes.main(flags + ["--output-dir", str(tmp_path / "out")])
-        assert exit_info.value.code == 2
-        error = capsys.readouterr().err.strip()
-        assert len(error.splitlines()) == 1 and "--merge-modes" in error
-    assert not (tmp_path / "out").exists()
+        assert_flag_error(compare_merge_modes.main, flags, "--merge-modes")
 
 
 def test_output_dir_that_is_a_file_or_read_only(tmp_path, capsys):
