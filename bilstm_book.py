@@ -57,10 +57,14 @@ def book_evaluation(results, build, args):
 
 
 def print_book_evaluation(evaluation, predictions, args):
-    """What the book prints: loss and accuracy (in percent), then y, yhat and correct."""
+    """What the book prints: loss and accuracy (in percent), then y, yhat and correct.
+
+    Each evaluation line also says how many of the sequences were right at every step.
+    """
     for row in evaluation.itertuples():
         print(f"seed {row.seed}: " if len(evaluation) > 1 else "", end="")
-        print("Loss: %f, Accuracy: %f" % (row.loss, row.accuracy * 100))
+        print("Loss: %f, Accuracy: %f" % (row.loss, row.accuracy * 100), end="")
+        print(f"  ({row.sequences_correct} of {row.sequences} sequences right at every step)")
     print(f"\nPredictions for {BOOK_PREDICTIONS} fresh sequences (seed {args.seed}):")
     for expected, predicted in zip(*predictions):
         expected, predicted = expected.reshape(args.timesteps), predicted.reshape(args.timesteps)
