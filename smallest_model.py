@@ -97,7 +97,8 @@ def plot(checkpoints, args):
                         label=f"{units} units ({group['params'].iloc[0]:,} weights)")
             ax.axhline(args.required, color="black", linestyle="--", linewidth=1,
                        label=f"pass: {args.required} of {args.repeats} seeds")
-            ax.set_title(f"{target:.0%} of the steps right or better, batch size {batch_size}")
+            at_least = "" if target == 1 else "at least "
+            ax.set_title(f"{at_least}{target:.0%} of the steps right, batch size {batch_size}")
             ax.grid(alpha=0.3)
         axes[row, 0].set_ylabel(f"seeds, scored on the book's {BOOK_EVALUATION} sequences")
     for ax in axes[-1]:
