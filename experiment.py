@@ -156,6 +156,21 @@ def draw_sequences(seed, n_sequences, n_eval, n_timesteps):
     )
 
 
+def draw_repeats(seeds, n_sequences, n_eval, n_timesteps):
+    """`draw_sequences` for every seed, stacked as `training.run_repeats` takes them.
+
+    Returns train_X, train_y (repeats, n_sequences, T, 1), eval_X (repeats, n_eval, T, 1) and
+    eval_y (repeats, n_eval, T).
+    """
+    data = [draw_sequences(s, n_sequences, n_eval, n_timesteps) for s in seeds]
+    return (
+        np.stack([train[0] for train, _ in data]),
+        np.stack([train[1] for train, _ in data]),
+        np.stack([held_out[0] for _, held_out in data]),
+        np.stack([held_out[1][..., 0] for _, held_out in data]),
+    )
+
+
 def score(probabilities, y):
     """Per-timestep and whole-sequence accuracy of P(y=1) > 0.5 against labels y (n, T)."""
     correct = (probabilities > 0.5) == y.astype(bool)
@@ -181,11 +196,8 @@ def train_models(models, args, n_sequences=None, batch_size=1, step_name="epoch"
     """Train every model for every seed; return `Results` (nothing is written)."""
     seeds = seeds_of(args)
     n_sequences = n_sequences or args.epochs * batch_size
-    data = [draw_sequences(s, n_sequences, args.eval_sequences, args.timesteps) for s in seeds]
-    train_X = np.stack([train[0] for train, _ in data])
-    train_y = np.stack([train[1] for train, _ in data])
-    eval_X = np.stack([held_out[0] for _, held_out in data])
-    eval_y = np.stack([held_out[1][..., 0] for _, held_out in data])
+    train_X, train_y, eval_X, eval_y = draw_repeats(seeds, n_sequences, args.eval_sequences,
+                                                    args.timesteps)
     reference = position_reference(args.timesteps)
 
     # One progress bar per training run; with many repeats only the time taken is shown.
@@ -316,7 +328,7 @@ def loss_curves_from(losses, step_name="epoch"):
 def plot_losses(losses, reference, title, step_name="epoch", xlabel="epoch (one fresh sequence each)"):
     """The loss plot of a script, drawn from its tidy loss table."""
     return titled_figure(title, plotting.plot_loss_curves, loss_curves_from(losses, step_name),
-                   reference.log_loss, xlabel=xlabel)
+                         reference.log_loss, xlabel=xlabel)
 
 
 def titled_figure(title, draw, *args, **kwargs):
@@ -362,7 +374,7 @@ def plot_flip_errors(flip_errors, title):
     rates = {name: group.pivot(index="seed", columns="offset", values="error_rate").to_numpy()
              for name, group in flip_errors.groupby("model", sort=False)}
     return titled_figure(title, plotting.plot_flip_errors, rates,
-                   np.sort(flip_errors["offset"].unique()))
+                         np.sort(flip_errors["offset"].unique()))
 
 
 def summary_table(summary, reference, step_name="epoch"):

@@ -155,10 +155,7 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     seeds = experiment.seeds_of(args)
-    pairs = [experiment.draw_sequences(s, args.max_sequences, args.eval_sequences, N_TIMESTEPS)
-             for s in seeds]
-    data = (np.stack([train[0] for train, _ in pairs]), np.stack([train[1] for train, _ in pairs]),
-            np.stack([held[0] for _, held in pairs]), np.stack([held[1][..., 0] for _, held in pairs]))
+    data = experiment.draw_repeats(seeds, args.max_sequences, args.eval_sequences, N_TIMESTEPS)
     with experiment.previous_files_kept_on_interrupt():
         frames = []
         for units in args.units:

@@ -153,12 +153,15 @@ def run_repeats(
     if checkpoint_every is not None and (checkpoint_every < 1 or steps % checkpoint_every):
         raise ValueError(f"checkpoint_every ({checkpoint_every}) must divide the steps ({steps})")
     chunk = checkpoint_every or _chunk_size(steps, verbose)
+    # Held-out predictions at every checkpoint, or only after the last step. The paths that train
+    # one seed at a time predict just then; the JAX program predicts after every chunk it runs.
+    predict_every = checkpoint_every or steps
     if method == "train_on_batch":
-        runs = _run_train_on_batch(build_model, seeds, X, y, eval_X, verbose, chunk)
+        runs = _run_train_on_batch(build_model, seeds, X, y, eval_X, verbose, predict_every)
     elif keras.backend.backend() == "jax":
         runs = _run_jax(build_model, seeds, X, y, eval_X, verbose, chunk)
     else:
-        runs = _run_tensorflow(build_model, seeds, X, y, eval_X, verbose, chunk)
+        runs = _run_tensorflow(build_model, seeds, X, y, eval_X, verbose, chunk, predict_every)
     if checkpoint_every is None:
         runs.checkpoints = None
     else:
@@ -170,7 +173,7 @@ def _progbar(steps, verbose):
     return keras.utils.Progbar(steps, verbose=verbose) if verbose else None
 
 
-def _run_train_on_batch(build_model, seeds, X, y, eval_X, verbose, chunk):
+def _run_train_on_batch(build_model, seeds, X, y, eval_X, verbose, predict_every):
     losses, probabilities, seconds, weights = [], [], [], []
     for r, seed in enumerate(seeds):
         model = build_seeded(build_model, seed)
@@ -182,7 +185,7 @@ def _run_train_on_batch(build_model, seeds, X, y, eval_X, verbose, chunk):
             run_losses.append(loss[0] if isinstance(loss, list) else loss)
             if progbar:
                 progbar.update(step + 1, [("loss", run_losses[-1])])
-            if (step + 1) % chunk == 0:
+            if (step + 1) % predict_every == 0:
                 run_probabilities.append(_predict(model, eval_X[r]))
         seconds.append(time.perf_counter() - start)
         losses.append(run_losses)
@@ -343,7 +346,7 @@ def _tf_programs_for(template, X_shape, eval_shape):
     return programs
 
 
-def _run_tensorflow(build_model, seeds, X, y, eval_X, verbose, chunk):
+def _run_tensorflow(build_model, seeds, X, y, eval_X, verbose, chunk, predict_every):
     losses, probabilities, seconds, weights = [], [], [], []
     for r, seed in enumerate(seeds):
         fresh = build_seeded(build_model, seed)
@@ -362,7 +365,8 @@ def _run_tensorflow(build_model, seeds, X, y, eval_X, verbose, chunk):
             run_losses.append(train(X[r, begin : begin + chunk], y[r, begin : begin + chunk]).numpy())
             if progbar:
                 progbar.update(begin + chunk, [("loss", float(run_losses[-1].mean()))])
-            run_probabilities.append(predict(eval_X[r]).numpy())
+            if (begin + chunk) % predict_every == 0:
+                run_probabilities.append(predict(eval_X[r]).numpy())
         seconds.append(time.perf_counter() - start)
         losses.append(np.concatenate(run_losses))
         probabilities.append(run_probabilities)

@@ -16,12 +16,7 @@ N_TIMESTEPS = 10
 
 
 def _data(seeds, n_sequences, n_eval=50):
-    pairs = [experiment.draw_sequences(s, n_sequences, n_eval, N_TIMESTEPS) for s in seeds]
-    train_X = np.stack([train[0] for train, _ in pairs])
-    train_y = np.stack([train[1] for train, _ in pairs])
-    eval_X = np.stack([held_out[0] for _, held_out in pairs])
-    eval_y = np.stack([held_out[1][..., 0] for _, held_out in pairs])
-    return train_X, train_y, eval_X, eval_y
+    return experiment.draw_repeats(seeds, n_sequences, n_eval, N_TIMESTEPS)
 
 
 def _build_bilstm():
