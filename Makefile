@@ -3,7 +3,6 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
-export TF_CPP_MIN_LOG_LEVEL := 2
 
 .PHONY: demo book test test-torch bench clean
 

@@ -12,13 +12,11 @@ a plot, and several seeds with --repeats.
     python bilstm_book.py --repeats 5 --quiet
 """
 
-import experiment  # first: it quiets TensorFlow's start-up log before Keras loads it
 import numpy as np
-import pandas as pd
 
-import training
 from bilstm_classify import build_model
 from cumsum_data import get_sequences
+from suite import cli
 
 BOOK_EVALUATION = 100  # sequences the book evaluates on
 BOOK_PREDICTIONS = 10  # sequences whose predictions it prints
@@ -40,6 +38,10 @@ def book_evaluation(results, build, args):
     Returns the tidy table (one row per seed) and, for the first seed, the 10 further sequences
     with the model's 0/1 predictions.
     """
+    import pandas as pd
+
+    from suite import training
+
     runs = results.runs["bilstm_book"]
     rows, predictions = [], None
     for r, seed in enumerate(runs.seeds):
@@ -73,19 +75,19 @@ def print_book_evaluation(evaluation, predictions, args):
 
 
 def parse_args(argv=None):
-    parser = experiment.ArgumentParser(description=__doc__)
-    experiment.add_common_arguments(parser, epochs=None, repeats=1, units=50)
-    parser.add_argument("--sequences", type=experiment.positive_int, default=50_000,
+    parser = cli.ArgumentParser(description=__doc__)
+    cli.add_common_arguments(parser, epochs=None, repeats=1, units=50)
+    parser.add_argument("--sequences", type=cli.positive_int, default=50_000,
                         help="training sequences, each seen once")
-    parser.add_argument("--batch-size", type=experiment.positive_int, default=10,
+    parser.add_argument("--batch-size", type=cli.positive_int, default=10,
                         help="sequences per optimizer step")
-    args = experiment.parse(parser, argv)
-    experiment.check_whole_batches(parser, args.sequences, args.batch_size)
-    return args
+    return cli.parse(parser, argv, check=lambda args: cli.check_whole_batches(
+        parser, args.sequences, args.batch_size))
 
 
 def main(argv=None):
     args = parse_args(argv)
+    from suite import experiment, training  # loads Keras, now that the flags are good
 
     def build():
         return build_model(args.timesteps, args.units)

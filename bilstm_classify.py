@@ -7,15 +7,15 @@ use the whole sequence. Same training: 1,000 epochs of one fresh sequence, batch
     python bilstm_classify.py
 """
 
-import experiment  # first: it quiets TensorFlow's start-up log before Keras loads it
-import keras
-from keras import layers
-
 from lstm_baseline import print_expected_predicted
+from suite import cli
 
 
 def build_model(n_timesteps=10, units=20, merge_mode="concat"):
     """Bidirectional(LSTM(units)) then TimeDistributed(Dense(1, sigmoid))."""
+    import keras
+    from keras import layers
+
     model = keras.Sequential(
         [
             keras.Input(shape=(n_timesteps, 1)),
@@ -30,13 +30,15 @@ def build_model(n_timesteps=10, units=20, merge_mode="concat"):
 
 
 def parse_args(argv=None):
-    parser = experiment.ArgumentParser(description=__doc__)
-    experiment.add_common_arguments(parser, epochs=1000, repeats=1)
-    return experiment.parse(parser, argv)
+    parser = cli.ArgumentParser(description=__doc__)
+    cli.add_common_arguments(parser, epochs=1000, repeats=1)
+    return cli.parse(parser, argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    from suite import experiment  # loads Keras, now that the flags are good
+
     models = {"bilstm_con": lambda: build_model(args.timesteps, args.units)}
     results = experiment.run("bilstm_classify", models, args,
                              title="Bidirectional LSTM (concat): training loss per sequence")

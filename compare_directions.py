@@ -3,39 +3,38 @@
 Trains a forward LSTM, a backward LSTM (go_backwards=True) and a Bidirectional LSTM for 250 epochs
 each, plots their training loss, and tests the tutorial's claims about them seed by seed.
 
-The tutorial's backward LSTM has a flaw, kept here as written: with go_backwards=True Keras returns the output sequence in reversed time order, so the output for
-step t is scored against the label of step T-1-t. `lstm_back_aligned` flips the output back into
+The tutorial's backward LSTM has a flaw, kept here as written: with go_backwards=True Keras
+returns the output sequence in reversed time order, so the output for step t is scored against the label of step T-1-t. `lstm_back_aligned` flips the output back into
 time order, which is the comparison the tutorial meant to make.
 
     python compare_directions.py
 """
 
-import experiment  # first: it quiets TensorFlow's start-up log before Keras loads it
-import keras
-from keras import layers
-
 import bilstm_classify
 import lstm_baseline
-from claims import Claim
+from suite import cli
+from suite.claims import Claim
 
 
-@keras.saving.register_keras_serializable(package="cumsum")
-class ReverseTime(layers.Layer):
+def reverse_time(outputs):
     """Reverses the time axis of a (batch, timesteps, features) tensor."""
+    from keras import ops
 
-    def call(self, inputs):
-        return keras.ops.flip(inputs, axis=1)
+    return ops.flip(outputs, axis=1)
 
 
 def build_backward_aligned(n_timesteps=10, units=20):
     """The backward LSTM with its outputs put back in time order before the per-step Dense."""
+    import keras
+    from keras import layers
+
     model = keras.Sequential(
         [
             keras.Input(shape=(n_timesteps, 1)),
             # go_backwards reads x[T-1] first, so its output at position i belongs to step T-1-i.
             layers.LSTM(units, return_sequences=True, go_backwards=True),
             # Flipping the outputs lines each one up with the label of the step it describes.
-            ReverseTime(),
+            layers.Lambda(reverse_time, name="reverse_time"),
             layers.TimeDistributed(layers.Dense(1, activation="sigmoid")),
         ]
     )
@@ -75,13 +74,15 @@ CLAIMS = [
 
 
 def parse_args(argv=None):
-    parser = experiment.ArgumentParser(description=__doc__)
-    experiment.add_common_arguments(parser, epochs=250, repeats=30)
-    return experiment.parse(parser, argv)
+    parser = cli.ArgumentParser(description=__doc__)
+    cli.add_common_arguments(parser, epochs=250, repeats=30)
+    return cli.parse(parser, argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    from suite import experiment  # loads Keras, now that the flags are good
+
     return experiment.run("compare_directions", get_models(args.timesteps, args.units), args,
                           title="Forward, backward and bidirectional LSTM: training loss",
                           claims_to_test=CLAIMS)

@@ -9,10 +9,9 @@ the comparison tests, seed by seed, the tutorial's claim that sum and concat may
     python compare_merge_modes.py --merge-modes sum concat
 """
 
-import experiment  # first: it quiets TensorFlow's start-up log before Keras loads it
-
 from bilstm_classify import build_model
-from claims import Claim
+from suite import cli
+from suite.claims import Claim
 
 # The tutorial's DataFrame column for each merge mode, in the tutorial's order.
 MODEL_NAMES = {"sum": "bilstm_sum", "mul": "bilstm_mul", "ave": "bilstm_ave", "concat": "bilstm_con"}
@@ -39,18 +38,19 @@ def get_models(n_timesteps, units, merge_modes):
 
 
 def parse_args(argv=None):
-    parser = experiment.ArgumentParser(description=__doc__)
-    experiment.add_common_arguments(parser, epochs=250, repeats=30)
+    parser = cli.ArgumentParser(description=__doc__)
+    cli.add_common_arguments(parser, epochs=250, repeats=30)
     parser.add_argument("--merge-modes", nargs="+", choices=list(MODEL_NAMES),
                         default=list(MODEL_NAMES), metavar="MODE",
                         help=f"merge modes to compare, from {', '.join(MODEL_NAMES)}")
-    args = experiment.parse(parser, argv)
-    experiment.check_distinct(parser, args, "merge_modes")
-    return args
+    return cli.parse(parser, argv, check=lambda args: cli.check_distinct(parser, args,
+                                                                          "merge_modes"))
 
 
 def main(argv=None):
     args = parse_args(argv)
+    from suite import experiment  # loads Keras, now that the flags are good
+
     return experiment.run("compare_merge_modes",
                           get_models(args.timesteps, args.units, args.merge_modes), args,
                           title="Bidirectional LSTM merge modes: training loss",

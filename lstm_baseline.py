@@ -8,13 +8,14 @@ Predicted labels for one held-out sequence and scores 1,000 held-out sequences.
     python lstm_baseline.py
 """
 
-import experiment  # first: it quiets TensorFlow's start-up log before Keras loads it
-import keras
-from keras import layers
+from suite import cli
 
 
 def build_model(n_timesteps=10, units=20, go_backwards=False):
     """LSTM(units) then TimeDistributed(Dense(1, sigmoid)), compiled as the tutorial does."""
+    import keras
+    from keras import layers
+
     model = keras.Sequential(
         [
             keras.Input(shape=(n_timesteps, 1)),
@@ -37,13 +38,15 @@ def print_expected_predicted(results, model_name):
 
 
 def parse_args(argv=None):
-    parser = experiment.ArgumentParser(description=__doc__)
-    experiment.add_common_arguments(parser, epochs=1000, repeats=1)
-    return experiment.parse(parser, argv)
+    parser = cli.ArgumentParser(description=__doc__)
+    cli.add_common_arguments(parser, epochs=1000, repeats=1)
+    return cli.parse(parser, argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    from suite import experiment  # loads Keras, now that the flags are good
+
     models = {"lstm_forw": lambda: build_model(args.timesteps, args.units)}
     results = experiment.run("lstm_baseline", models, args,
                              title="LSTM: training loss per sequence")

@@ -16,13 +16,11 @@ only those n sequences: one run per configuration measures every budget.
     python smallest_model.py --units 5 50 --batch-sizes 10 --max-sequences 20000
 """
 
-import experiment  # first: it quiets TensorFlow's start-up log before Keras loads it
 import numpy as np
 import pandas as pd
 
-import plotting
-import training
 from bilstm_classify import build_model
+from suite import cli
 
 SCRIPT = "smallest_model"
 N_TIMESTEPS = 10
@@ -34,6 +32,8 @@ TARGETS = (1.0, 0.99)
 
 def run_configuration(units, batch_size, args, data):
     """Scores after every `args.every` sequences: one tidy row per (checkpoint, seed)."""
+    from suite import experiment, training
+
     train_X, train_y, eval_X, eval_y = data
     runs = training.run_repeats(lambda: build_model(N_TIMESTEPS, units), experiment.seeds_of(args),
                                 train_X, train_y, eval_X, batch_size=batch_size,
@@ -84,6 +84,8 @@ def plot(checkpoints, args):
     """Seeds reaching each target against training sequences: rows targets, columns batch sizes."""
     import matplotlib.pyplot as plt
 
+    from suite import plotting
+
     batch_sizes = sorted(checkpoints["batch_size"].unique())
     fig, axes = plt.subplots(len(TARGETS), len(batch_sizes), figsize=(6.5 * len(batch_sizes), 9),
                              sharex=True, sharey=True, squeeze=False)
@@ -126,34 +128,40 @@ def printed_table(table):
 
 
 def parse_args(argv=None):
-    parser = experiment.ArgumentParser(description=__doc__)
-    parser.add_argument("--units", type=experiment.positive_int, nargs="+",
+    parser = cli.ArgumentParser(description=__doc__)
+    parser.add_argument("--units", type=cli.positive_int, nargs="+",
                         default=[1, 2, 5, 10, 20, 50], help="memory units of each LSTM direction")
-    parser.add_argument("--batch-sizes", type=experiment.positive_int, nargs="+",
+    parser.add_argument("--batch-sizes", type=cli.positive_int, nargs="+",
                         default=[1, 10], help="sequences per optimizer step")
-    parser.add_argument("--max-sequences", type=experiment.positive_int, default=50_000,
+    parser.add_argument("--max-sequences", type=cli.positive_int, default=50_000,
                         help="training sequences of the longest budget (the book's number)")
-    parser.add_argument("--every", type=experiment.positive_int, default=1000,
+    parser.add_argument("--every", type=cli.positive_int, default=1000,
                         help="budgets are multiples of this many sequences")
-    parser.add_argument("--required", type=experiment.positive_int, default=4,
+    parser.add_argument("--required", type=cli.positive_int, default=4,
                         help="seeds that must score 100%% for a configuration to pass")
-    experiment.add_run_arguments(parser, repeats=5, eval_sequences=10_000)
-    args = experiment.parse(parser, argv)
-    experiment.check_distinct(parser, args, "units", "batch_sizes")
-    for batch_size in args.batch_sizes:
-        experiment.check_whole_batches(parser, args.every, batch_size, "--every")
-    experiment.check_whole_batches(parser, args.max_sequences, args.every, "--max-sequences")
-    if args.required > args.repeats:
-        parser.error(f"argument --required: {args.required} is more than --repeats {args.repeats}")
-    if args.eval_sequences < BOOK_EVALUATION:
-        parser.error(f"argument --eval-sequences: must be at least {BOOK_EVALUATION}, the book's "
-                     "evaluation")
+    cli.add_run_arguments(parser, repeats=5, eval_sequences=10_000)
+
+    def check(args):
+        cli.check_distinct(parser, args, "units", "batch_sizes")
+        for batch_size in args.batch_sizes:
+            cli.check_whole_batches(parser, args.every, batch_size, "--every")
+        cli.check_whole_batches(parser, args.max_sequences, args.every, "--max-sequences")
+        if args.required > args.repeats:
+            parser.error(f"argument --required: {args.required} is more than --repeats "
+                         f"{args.repeats}")
+        if args.eval_sequences < BOOK_EVALUATION:
+            parser.error(f"argument --eval-sequences: must be at least {BOOK_EVALUATION}, the "
+                         "book's evaluation")
+
+    args = cli.parse(parser, argv, check)
     args.units, args.batch_sizes = sorted(args.units), sorted(args.batch_sizes)
     return args
 
 
 def main(argv=None):
     args = parse_args(argv)
+    from suite import experiment, outputs  # loads Keras, now that the flags are good
+
     seeds = experiment.seeds_of(args)
     data = experiment.draw_repeats(seeds, args.max_sequences, args.eval_sequences, N_TIMESTEPS)
     with experiment.previous_files_kept_on_interrupt():
@@ -166,12 +174,12 @@ def main(argv=None):
                 frames += run_configuration(units, batch_size, args, data)
         checkpoints = pd.concat(frames, ignore_index=True)
         table = smallest(checkpoints, args.required)
-        experiment.write_csv(checkpoints, args.output_dir / "results" / f"{SCRIPT}.csv")
-        experiment.write_csv(table, args.output_dir / "results" / f"{SCRIPT}_summary.csv")
-        experiment.save_figure(plot(checkpoints, args), args.output_dir / "plots" / f"{SCRIPT}.png")
+        outputs.write_results(
+            args.output_dir,
+            {f"results/{SCRIPT}.csv": checkpoints, f"results/{SCRIPT}_summary.csv": table},
+            {f"plots/{SCRIPT}.png": plot(checkpoints, args)}, name=SCRIPT, quiet=args.quiet)
     if not args.quiet:
-        print(f"\nWrote under {args.output_dir}: plots/{SCRIPT}.png, results/{SCRIPT}.csv, "
-              f"results/{SCRIPT}_summary.csv\n")
+        print()
     print(printed_table(table))
     return table
 

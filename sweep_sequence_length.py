@@ -14,18 +14,19 @@ whole-sequence accuracy, the share of held-out sequences with every step right.
 
 import argparse
 
-import experiment  # first: it quiets TensorFlow's start-up log before Keras loads it
-import pandas as pd
-
-import plotting
 from bilstm_classify import build_model
 from cumsum_data import position_reference
+from suite import cli
 
 SCRIPT = "sweep_sequence_length"
 
 
 def run_grid(args):
     """Train every units value at every length; one tidy row per (units, timesteps, seed)."""
+    import pandas as pd
+
+    from suite import experiment
+
     frames = []
     for n_timesteps in args.timesteps:
         reference = position_reference(n_timesteps)
@@ -49,6 +50,8 @@ def grid_of(table, measure):
 
 
 def plot_grid(table, args):
+    from suite import experiment, plotting
+
     grid = grid_of(table, "sequence_accuracy")
     references = table.groupby("timesteps")["reference_sequence_accuracy"].first()
     columns = [f"{t}\nref. {references[t]:.2f}" for t in grid.columns]
@@ -73,31 +76,37 @@ def printed_table(table):
 
 
 def parse_args(argv=None):
-    parser = experiment.ArgumentParser(description=__doc__)
-    parser.add_argument("--units", type=experiment.positive_int, nargs="+",
+    parser = cli.ArgumentParser(description=__doc__)
+    parser.add_argument("--units", type=cli.positive_int, nargs="+",
                         default=[1, 2, 5, 10, 20, 50], help="memory units of each LSTM direction")
-    parser.add_argument("--timesteps", type=experiment.positive_int, nargs="+",
+    parser.add_argument("--timesteps", type=cli.positive_int, nargs="+",
                         default=[5, 10, 20, 50, 100], help="sequence lengths")
-    parser.add_argument("--sequences", type=experiment.positive_int, default=5000,
+    parser.add_argument("--sequences", type=cli.positive_int, default=5000,
                         help="training sequences per run, the same for every cell")
-    parser.add_argument("--batch-size", type=experiment.positive_int, default=10,
+    parser.add_argument("--batch-size", type=cli.positive_int, default=10,
                         help="sequences per optimizer step")
-    experiment.add_run_arguments(parser, repeats=3)
-    args = experiment.parse(parser, argv)
-    experiment.check_distinct(parser, args, "units", "timesteps")
-    experiment.check_whole_batches(parser, args.sequences, args.batch_size)
+    cli.add_run_arguments(parser, repeats=3)
+
+    def check(args):
+        cli.check_distinct(parser, args, "units", "timesteps")
+        cli.check_whole_batches(parser, args.sequences, args.batch_size)
+
+    args = cli.parse(parser, argv, check)
     args.units, args.timesteps = sorted(args.units), sorted(args.timesteps)
     return args
 
 
 def main(argv=None):
     args = parse_args(argv)
+    from suite import experiment, outputs  # loads Keras, now that the flags are good
+
     with experiment.previous_files_kept_on_interrupt():
         table = run_grid(args)
-        experiment.write_csv(table, args.output_dir / "results" / f"{SCRIPT}.csv")
-        experiment.save_figure(plot_grid(table, args), args.output_dir / "plots" / f"{SCRIPT}.png")
+        outputs.write_results(args.output_dir, {f"results/{SCRIPT}.csv": table},
+                              {f"plots/{SCRIPT}.png": plot_grid(table, args)}, name=SCRIPT,
+                              quiet=args.quiet)
     if not args.quiet:
-        print(f"\nWrote under {args.output_dir}: plots/{SCRIPT}.png, results/{SCRIPT}.csv\n")
+        print()
     print(printed_table(table))
     return table
 

@@ -8,6 +8,7 @@ import bilstm_book
 import smallest_model
 import sweep_sequence_length
 from bilstm_classify import build_model
+from suite import training
 
 BOOK_TINY = ["--sequences", "40", "--batch-size", "10", "--repeats", "2", "--eval-sequences", "20",
              "--units", "4", "--quiet"]
@@ -56,7 +57,7 @@ def test_book_evaluation_matches_keras_evaluate(tmp_path):
     results = bilstm_book.main(BOOK_TINY + ["--output-dir", str(tmp_path)])
     evaluation = pd.read_csv(tmp_path / "results" / "bilstm_book_evaluation.csv")
     X, y = bilstm_book.book_sequences(1, bilstm_book.BOOK_EVALUATION, 10)
-    model = bilstm_book.training.load_trained(lambda: build_model(10, 4),
+    model = training.load_trained(lambda: build_model(10, 4),
                                               results.runs["bilstm_book"], 1)
     yhat = model.predict(X, verbose=0) > 0.5
     assert evaluation.loc[1, "accuracy"] == pytest.approx((yhat == y).mean(), abs=1e-6)

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from claims import (Claim, bootstrap_ci, compare, epochs_to_reference, errors_by_flip_offset,
+from suite.claims import (Claim, bootstrap_ci, compare, epochs_to_reference, errors_by_flip_offset,
                     flip_steps, loss_auc, verdict)
 
 

@@ -13,7 +13,7 @@ import bilstm_classify
 import compare_directions
 import compare_merge_modes
 import lstm_baseline
-import training
+from suite import training
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 TINY = ["--epochs", "5", "--repeats", "2", "--eval-sequences", "20", "--units", "4", "--quiet"]
@@ -167,7 +167,7 @@ def test_interrupted_run_keeps_previous_files(tmp_path, monkeypatch, capsys):
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("training.run_repeats", interrupt)
+    monkeypatch.setattr("suite.training.run_repeats", interrupt)
     with pytest.raises(SystemExit) as exit_info:
         lstm_baseline.main(TINY + ["--epochs", "9", "--output-dir", str(tmp_path)])
     assert "interrupted" in str(exit_info.value.code)
@@ -203,4 +203,4 @@ def test_non_finite_loss_stops_the_run(tmp_path, monkeypatch):
     with pytest.raises(SystemExit) as exit_info:
         lstm_baseline.main(TINY + ["--output-dir", str(tmp_path)])
     assert "non-finite" in str(exit_info.value.code)
-    assert not (tmp_path / "results").exists()
+    assert not [path for path in tmp_path.rglob("*") if path.is_file()]

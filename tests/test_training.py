@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 import bilstm_classify
-import experiment
+from suite import experiment
 import lstm_baseline
-import training
+from suite import training
 from cumsum_data import get_sequences
 
 pytestmark = pytest.mark.backend

@@ -15,9 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-import plotting
-
 N_BOOTSTRAP = 10_000
+ROLLING_WINDOW = 25  # epochs in the rolling mean of the per-sequence loss
 SIMILAR_MARGIN = 0.02  # difference in log loss (or accuracy) small enough to call "similar"
 FLIP_OFFSETS = np.arange(-5, 6)
 
@@ -43,17 +42,23 @@ class Claim:
 # ---------------------------------------------------------------- measures of one run
 
 
+def rolling_mean(values, window=ROLLING_WINDOW):
+    """Trailing rolling mean along the last axis (shorter windows at the start)."""
+    frame = pd.DataFrame(np.atleast_2d(values).T)
+    return frame.rolling(window, min_periods=1).mean().to_numpy().T
+
+
 def loss_auc(losses):
     """Area under the per-epoch loss curve divided by the epochs: the mean loss over training."""
     return np.asarray(losses, dtype=float).mean(axis=-1)
 
 
-def epochs_to_reference(losses, reference_loss, window=plotting.ROLLING_WINDOW):
+def epochs_to_reference(losses, reference_loss, window=ROLLING_WINDOW):
     """First epoch (1-based) at which the rolling-mean loss falls below `reference_loss`.
 
     A run that never gets there counts as epochs + 1, so slower runs always compare as slower.
     """
-    smoothed = plotting.rolling_mean(losses, window)
+    smoothed = rolling_mean(losses, window)
     below = smoothed < reference_loss
     first = np.where(below.any(axis=-1), below.argmax(axis=-1) + 1, smoothed.shape[-1] + 1)
     return first if np.ndim(losses) > 1 else int(first[0])

@@ -6,19 +6,12 @@ is the mean over runs with a shaded 95% confidence interval (Student t over runs
 
 import matplotlib
 
-matplotlib.use("Agg")
+matplotlib.use("Agg")  # headless: figures are saved to files, never shown
 
 import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
 from scipy import stats  # noqa: E402
 
-ROLLING_WINDOW = 25
-
-
-def rolling_mean(values, window=ROLLING_WINDOW):
-    """Trailing rolling mean along the last axis (shorter windows at the start)."""
-    frame = pd.DataFrame(np.atleast_2d(values).T)
-    return frame.rolling(window, min_periods=1).mean().to_numpy().T
+from suite.claims import ROLLING_WINDOW, rolling_mean  # noqa: E402
 
 
 def mean_and_ci(runs, confidence=0.95):

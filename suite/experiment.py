@@ -1,4 +1,4 @@
-"""What every section script does around its model: flags, seeded data, runs, results, plot.
+"""What every section script does around its model: seeded data, runs, results, plot.
 
 A script names its models ({model name: build function}) and calls `run`. `run` trains every model
 for every seed on the same sequences (a paired design: the models of one seed see the same
@@ -8,133 +8,21 @@ training and held-out data), then writes
 - `<output-dir>/results/<script>_summary.csv`: one row per (model, seed);
 - `<output-dir>/plots/<script>.png`: the loss curves, drawn from the rows above;
 
-and prints a table of the summary beside the position-only reference. Files are written to a
-temporary name and renamed, so an interrupted run leaves the previous files whole.
+and prints a table of the summary beside the position-only reference. Files are written whole
+(`outputs.write_results`), so an interrupted run leaves the previous files as they were.
 """
 
-import argparse
 import contextlib
-import os
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
-# TensorFlow's C++ start-up log says nothing a reader of these scripts needs; this must be set
-# before Keras imports TensorFlow, so the scripts import this module before keras.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import numpy as np
+import pandas as pd
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+from cumsum_data import get_sequences, position_reference
+from suite import claims, outputs, plotting, training
+from suite.training import keras
 
-import claims  # noqa: E402
-import plotting  # noqa: E402
-import training  # noqa: E402
-from cumsum_data import get_sequences, position_reference  # noqa: E402
-
-REPOSITORY = Path(__file__).resolve().parent
 FINAL_LOSS_WINDOW = 50  # final_loss is the mean loss of the last 50 epochs
-
-
-class ArgumentParser(argparse.ArgumentParser):
-    """argparse with the defaults in --help and a bad value reported on one line (exit 2)."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("formatter_class", argparse.ArgumentDefaultsHelpFormatter)
-        super().__init__(**kwargs)
-
-    def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
-def int_at_least(minimum):
-    """An argparse type: an integer of at least `minimum`."""
-
-    def parse(text):
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
-        return value
-
-    return parse
-
-
-positive_int = int_at_least(1)  # counts: epochs, units, repeats, sequences
-non_negative_int = int_at_least(0)  # seeds
-
-
-def add_common_arguments(parser, epochs, repeats, units=20):
-    """The flags every section script shares, with the script's own defaults.
-
-    epochs=None leaves out --epochs, for scripts that count training in sequences and batches.
-    """
-    parser.add_argument("--timesteps", type=positive_int, default=10,
-                        help="values per sequence; the label flips when their sum reaches timesteps/4")
-    if epochs is not None:
-        parser.add_argument("--epochs", type=positive_int, default=epochs,
-                            help="training epochs, each one fresh sequence with batch size 1")
-    parser.add_argument("--units", type=positive_int, default=units,
-                        help="memory units in each LSTM")
-    return add_run_arguments(parser, repeats)
-
-
-def add_run_arguments(parser, repeats, eval_sequences=1000):
-    """Seeds, held-out set, output folder and verbosity: the flags of every script."""
-    parser.add_argument("--seed", type=non_negative_int, default=0,
-                        help="seed of the first run; it fixes data, initial weights and training")
-    parser.add_argument("--repeats", type=positive_int, default=repeats,
-                        help="independent runs, with seeds seed .. seed+repeats-1")
-    parser.add_argument("--eval-sequences", type=positive_int, default=eval_sequences,
-                        help="fresh held-out sequences each trained model is scored on")
-    parser.add_argument("--output-dir", type=Path, default=REPOSITORY,
-                        help="folder that receives plots/ and results/")
-    parser.add_argument("--quiet", action="store_true",
-                        help="print only the final table")
-    return parser
-
-
-def check_distinct(parser, args, *names):
-    """Exit 2 with one line if a list flag repeats a value."""
-    for name in names:
-        values = getattr(args, name)
-        if len(set(values)) != len(values):
-            parser.error(f"argument --{name.replace('_', '-')}: each value may be given once")
-
-
-def check_whole_batches(parser, sequences, batch_size, flag="--sequences"):
-    """Exit 2 with one line unless the sequences fill whole batches."""
-    if sequences % batch_size:
-        parser.error(f"argument {flag}: {sequences} is not a multiple of the batch size "
-                     f"{batch_size}")
-
-
-def parse(parser, argv=None):
-    """Parse `argv` and check that the output folder can be written, before any work is done."""
-    args = parser.parse_args(argv)
-    problem = _output_dir_problem(args.output_dir)
-    if problem:
-        parser.error(f"argument --output-dir: {problem}")
-    return args
-
-
-def _output_dir_problem(output_dir):
-    """Why results could not be written under output_dir, or None. Creates nothing."""
-    for sub in ("plots", "results"):
-        if (output_dir / sub).exists() and not (output_dir / sub).is_dir():
-            return f"{output_dir / sub} exists and is not a folder"
-    existing = output_dir
-    while not existing.exists():
-        if existing.parent == existing:
-            break
-        existing = existing.parent
-    if not existing.is_dir():
-        return f"{existing} is not a folder"
-    if not os.access(existing, os.W_OK | os.X_OK):
-        return f"{existing} is not writable"
-    return None
 
 
 # ---------------------------------------------------------------- data and runs
@@ -243,7 +131,7 @@ def train_models(models, args, n_sequences=None, batch_size=1, step_name="epoch"
 
 @contextlib.contextmanager
 def previous_files_kept_on_interrupt():
-    """Ctrl-C becomes a one-line message; files are only ever replaced whole (`atomic_write`)."""
+    """Ctrl-C becomes a one-line message; files are only ever replaced whole (`outputs`)."""
     try:
         yield
     except KeyboardInterrupt:
@@ -291,31 +179,6 @@ def flip_error_table(results):
 # ---------------------------------------------------------------- output
 
 
-def atomic_write(path, write):
-    """Call write(temporary path), then rename it onto `path`: readers never see half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-
-
-def write_csv(frame, path):
-    atomic_write(path, lambda temporary: frame.to_csv(temporary, index=False))
-
-
-def save_figure(fig, path):
-    import matplotlib.pyplot as plt
-
-    atomic_write(path, lambda temporary: fig.savefig(temporary, format="png", dpi=120))
-    plt.close(fig)
-
-
 def loss_curves_from(losses, step_name="epoch"):
     """{model: runs x steps} arrays from the tidy loss table, models in their first-seen order."""
     curves = {}
@@ -350,23 +213,17 @@ def describe(args):
 
 def save_results(script, results, args, title, step_name="epoch",
                  xlabel="epoch (one fresh sequence each)"):
-    output = Path(args.output_dir)
-    figures = {f"{script}.png": plot_losses(results.losses, results.reference,
-                                            f"{title}\n{describe(args)}", step_name, xlabel)}
-    tables = {f"{script}.csv": results.losses, f"{script}_summary.csv": results.summary}
-    tables.update(results.tables or {})
+    figures = {f"plots/{script}.png": plot_losses(results.losses, results.reference,
+                                                  f"{title}\n{describe(args)}", step_name, xlabel)}
+    tables = {f"results/{script}.csv": results.losses,
+              f"results/{script}_summary.csv": results.summary}
+    tables.update({f"results/{name}": table for name, table in (results.tables or {}).items()})
     if results.comparison is not None:
-        tables[f"{script}_comparison.csv"] = results.comparison
-        tables[f"{script}_flip_errors.csv"] = results.flip_errors
-        figures[f"{script}_flip_errors.png"] = plot_flip_errors(
+        tables[f"results/{script}_comparison.csv"] = results.comparison
+        tables[f"results/{script}_flip_errors.csv"] = results.flip_errors
+        figures[f"plots/{script}_flip_errors.png"] = plot_flip_errors(
             results.flip_errors, f"Where the models err on held-out sequences\n{describe(args)}")
-    for name, table in tables.items():
-        write_csv(table, output / "results" / name)
-    for name, fig in figures.items():
-        save_figure(fig, output / "plots" / name)
-    if not args.quiet:
-        print(f"Wrote under {output}: " + ", ".join(
-            [f"plots/{name}" for name in figures] + [f"results/{name}" for name in tables]))
+    outputs.write_results(args.output_dir, tables, figures, name=script, quiet=args.quiet)
 
 
 def plot_flip_errors(flip_errors, title):

@@ -21,8 +21,11 @@ import re
 import time
 from dataclasses import dataclass
 
-import keras
 import numpy as np
+
+from suite.cli import import_keras
+
+keras = import_keras()
 
 METHODS = ("auto", "compiled", "train_on_batch")
 

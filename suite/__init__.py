@@ -1,0 +1,9 @@
+"""The machinery the scripts at the top level share.
+
+- `cli`: flags, checked before Keras is imported; Keras imported without its native start-up log.
+- `outputs`: the output folder proven before a run; files replaced whole; a fallback folder.
+- `experiment`: seeded data, training every model for every seed, tables and plots of a run.
+- `training`: one Adam step per sequence on the fastest path of each backend; the literal loop.
+- `claims`: measures, paired bootstrap intervals and verdicts for the tutorial's claims.
+- `plotting`: plot helpers that take data and return the axes.
+"""

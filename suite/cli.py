@@ -1,0 +1,176 @@
+"""Command lines: flags read and checked before Keras loads, and a quiet start.
+
+Importing Keras imports TensorFlow, which takes seconds, so every script parses its flags with
+this module (argparse and the standard library only) and imports Keras afterwards: `--help` and a
+bad value answer at once. A bad value is one line naming the flag, exit status 2. `import_keras`
+then loads Keras with the log that TensorFlow, XLA and absl write straight to the process's
+stderr while they start kept off the terminal.
+"""
+
+import argparse
+import contextlib
+import importlib.util
+import os
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+from suite import outputs
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """--help shows the docstring as written (its commands keep their lines) and every default."""
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse with the defaults in --help and a bad value reported on one line (exit 2)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(**kwargs)
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def int_at_least(minimum):
+    """An argparse type: an integer of at least `minimum`."""
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    return parse
+
+
+positive_int = int_at_least(1)  # counts: epochs, units, repeats, sequences
+non_negative_int = int_at_least(0)  # seeds
+
+
+def add_common_arguments(parser, epochs, repeats, units=20):
+    """The flags every section script shares, with the script's own defaults.
+
+    epochs=None leaves out --epochs, for scripts that count training in sequences and batches.
+    """
+    parser.add_argument("--timesteps", type=positive_int, default=10,
+                        help="values per sequence; the label flips when their sum reaches timesteps/4")
+    if epochs is not None:
+        parser.add_argument("--epochs", type=positive_int, default=epochs,
+                            help="training epochs, each one fresh sequence with batch size 1")
+    parser.add_argument("--units", type=positive_int, default=units,
+                        help="memory units in each LSTM")
+    return add_run_arguments(parser, repeats)
+
+
+def add_run_arguments(parser, repeats, eval_sequences=1000):
+    """Seeds, held-out set, output folder and verbosity: the flags of every script."""
+    parser.add_argument("--seed", type=non_negative_int, default=0,
+                        help="seed of the first run; it fixes data, initial weights and training")
+    parser.add_argument("--repeats", type=positive_int, default=repeats,
+                        help="independent runs, with seeds seed .. seed+repeats-1")
+    parser.add_argument("--eval-sequences", type=positive_int, default=eval_sequences,
+                        help="fresh held-out sequences each trained model is scored on")
+    add_output_argument(parser)
+    parser.add_argument("--quiet", action="store_true",
+                        help="print only the final table")
+    return parser
+
+
+def add_output_argument(parser, help="folder that receives plots/ and results/"):
+    parser.add_argument("--output-dir", type=Path, default=REPOSITORY, help=help)
+
+
+def check_distinct(parser, args, *names):
+    """Exit 2 with one line if a list flag repeats a value."""
+    for name in names:
+        values = getattr(args, name)
+        if len(set(values)) != len(values):
+            parser.error(f"argument --{name.replace('_', '-')}: each value may be given once")
+
+
+def check_whole_batches(parser, sequences, batch_size, flag="--sequences"):
+    """Exit 2 with one line unless the sequences fill whole batches."""
+    if sequences % batch_size:
+        parser.error(f"argument {flag}: {sequences} is not a multiple of the batch size "
+                     f"{batch_size}")
+
+
+def parse(parser, argv=None, check=None, subfolders=("plots", "results")):
+    """Parse `argv`, run check(args) for what argparse cannot check alone, then prove the output
+    folder by writing in it: all before any work is done, so a refused run leaves nothing behind.
+    """
+    args = parser.parse_args(argv)
+    if check is not None:
+        check(args)
+    problem = outputs.prove_output_dir(args.output_dir, subfolders)
+    if problem:
+        parser.error(f"argument --output-dir: {problem}")
+    return args
+
+
+# ---------------------------------------------------------------- a quiet start
+
+# What TensorFlow, XLA and absl write to file descriptor 2 as they start, below Python, so that
+# neither TF_CPP_MIN_LOG_LEVEL nor Python's logging reaches it. On CPUs where TensorFlow turns on
+# oneDNN (AVX-512 ones, for example) importing TensorFlow prints, twice:
+#   WARNING: All log messages before absl::InitializeLog() is called are written to STDERR
+#   I0000 00:00:1795357817.260557    1891 port.cc:153] oneDNN custom operations are on. ...
+# Lines in absl's format: severity and date, time (seconds since 1970 before absl's logging is set
+# up), thread, file:line].
+NATIVE_LOG_LINE = re.compile(
+    r"WARNING: All log messages before absl::InitializeLog\(\) is called"
+    r"|[IWEF]\d{4} \d\d:\d\d:[\d.]+ +\d+ [^ \]]+:\d+\] "
+    # the second line of TensorFlow's CPU-feature notice
+    r"|To enable the following instructions: .* rebuild TensorFlow"
+)
+
+
+@contextlib.contextmanager
+def native_log_filtered():
+    """Keep native start-up log lines written to fd 2 inside the block off the terminal.
+
+    File descriptor 2 points at a temporary file while the block runs; when it ends, every line
+    that is not a native log line (a Python warning, an error message) is passed on to stderr.
+    This only moves bytes: nothing TensorFlow computes changes.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            for line in captured.read().decode(errors="replace").splitlines(keepends=True):
+                if not NATIVE_LOG_LINE.match(line):
+                    sys.stderr.write(line)
+            sys.stderr.flush()
+
+
+def import_keras():
+    """Import Keras, and start its backend, with the native start-up log filtered out."""
+    # TensorFlow's later C++ log (once absl's logging is set up) honours this level.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    with native_log_filtered():
+        import keras
+
+        # Keras imports TensorFlow whenever it is installed, whatever the backend (to serialize
+        # a layer, as Bidirectional does when it copies its LSTM): import it now, filtered.
+        if importlib.util.find_spec("tensorflow") is not None:
+            import tensorflow  # noqa: F401
+        if keras.backend.backend() == "jax":
+            import jax
+
+            jax.devices()  # the CPU client logs its devices as it starts
+    return keras

@@ -1,0 +1,92 @@
+"""Where results go: a folder proven before a run, files replaced whole, and a fallback.
+
+- Before any work, `prove_output_dir` creates the output folders and writes and removes a probe
+  file in each: a folder that cannot take the results is refused up front, and folders created
+  only for the probe are removed again.
+- `write_results` writes every table and figure under a temporary name and renames it, so a
+  reader (or Ctrl-C) never sees half a file. If writing fails after the work is done (disk full,
+  the folder removed or replaced during the run), every file goes to a new folder under the
+  system's temporary directory instead, and the run ends with one line naming it (exit status 1).
+"""
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def prove_output_dir(output_dir, subfolders=("plots", "results")):
+    """None if files can be written in every subfolder of output_dir, else the problem in words."""
+    created = []
+    try:
+        for folder in [Path(output_dir) / sub for sub in subfolders]:
+            missing = []
+            while not folder.exists() and folder.parent != folder:
+                missing.append(folder)
+                folder = folder.parent
+            for path in reversed(missing):
+                path.mkdir()
+                created.append(path)
+            folder = missing[0] if missing else folder
+            with tempfile.NamedTemporaryFile(dir=folder, prefix=".probe-"):
+                pass
+    except OSError as error:
+        for path in reversed(created):
+            try:
+                path.rmdir()
+            except OSError:
+                pass
+        return describe(error, output_dir)
+    return None
+
+
+def describe(error, path):
+    """An OSError as one line: what failed, and where."""
+    where = error.filename or path
+    return f"cannot write to {where}: {error.strerror or error}"
+
+
+def atomic_write(path, write):
+    """Call write(temporary path), then rename it onto `path`: readers never see half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+
+
+def write_results(output_dir, tables=None, figures=None, name="results", quiet=False):
+    """Write {relative path: DataFrame} as CSV and {relative path: Figure} as PNG under output_dir.
+
+    Returns the folder written to. If output_dir fails, everything is written to a new temporary
+    folder and SystemExit says where (exit status 1): nothing measured is lost.
+    """
+    import matplotlib.pyplot as plt
+
+    tables, figures = tables or {}, figures or {}
+    writers = {relative: (lambda temporary, table=table: table.to_csv(temporary, index=False))
+               for relative, table in tables.items()}
+    writers.update({relative: (lambda temporary, fig=fig: fig.savefig(temporary, format="png",
+                                                                        dpi=120))
+                    for relative, fig in figures.items()})
+    try:
+        try:
+            for relative, write in writers.items():
+                atomic_write(Path(output_dir) / relative, write)
+        except OSError as error:
+            problem = describe(error, output_dir)
+            fallback = Path(tempfile.mkdtemp(prefix=f"{name}-"))
+            for relative, write in writers.items():
+                atomic_write(fallback / relative, write)
+            raise SystemExit(f"error: {problem}; every result of this run was written to "
+                             f"{fallback} instead") from None
+    finally:
+        for fig in figures.values():
+            plt.close(fig)
+    if not quiet:
+        print(f"Wrote under {output_dir}: " + ", ".join(str(relative) for relative in writers))
+    return Path(output_dir)
