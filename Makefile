@@ -12,12 +12,10 @@ $(INSTALLED): requirements.txt
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $(INSTALLED)
 
-# Run the four tutorial sections with their defaults; plots land in plots/, tables in results/.
+# The four tutorial sections with their defaults, in one process (python lstm_baseline.py, then
+# bilstm_classify.py, compare_directions.py, compare_merge_modes.py); plots/ and results/.
 demo: $(INSTALLED)
-	for script in lstm_baseline bilstm_classify compare_directions compare_merge_modes; do \
-		$(BIN)/python $$script.py || exit $$?; \
-	done
-	@echo "Plots: $(CURDIR)/plots/  Results: $(CURDIR)/results/"
+	$(BIN)/python -m suite.demo
 
 # The book chapter's run and its exercises, on JAX (about 12 minutes on a 2-core CPU).
 book: $(INSTALLED)
@@ -41,4 +39,4 @@ bench: $(INSTALLED)
 	$(BIN)/python bench.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache __pycache__ tests/__pycache__
+	rm -rf $(VENV) .cache .pytest_cache __pycache__ suite/__pycache__ tests/__pycache__

@@ -7,12 +7,15 @@ Measures in one run, each backend in its own subprocess (Keras picks its backend
   again in steady state once the compiled program exists (its compile time reported apart);
 - on JAX, compile and run times at XLA's default optimisation level and at the suite's level 1;
 - on JAX, repeats trained side by side with `jax.vmap` (1, 10, 30, 100 seeds), per model-step;
-- on JAX, the wall time of `compare_merge_modes.py --repeats 30` (4 modes x 30 seeds x 250
-  epochs), start-up and compilation included;
-- the data generator against the tutorial's Python loop for 50,000 sequences (best of 5).
+- the data generator against the tutorial's Python loop for 50,000 sequences (best of 5);
+- whole commands, each its own process timed from start to end, beside the tutorial's own
+  Bidirectional LSTM script (`suite/tutorial_bilstm.py`: `fit` per sequence, 1,000 epochs, on
+  TensorFlow): what `make demo` runs, on TensorFlow, and `compare_merge_modes.py --repeats 30`
+  on JAX, each cold (an empty compilation cache) and warm (the cache the cold run filled).
 
-Prints milliseconds per step and the speed-up over the tutorial loop on TensorFlow, and writes
-results/benchmark.csv.
+Prints milliseconds per step and the speed-up over the tutorial loop on TensorFlow, and the
+commands' wall times as fractions of the tutorial script's; writes results/benchmark.csv and
+results/benchmark_commands.csv.
 
     python bench.py
     python bench.py --backends jax --tutorial-steps 100
@@ -141,28 +144,51 @@ def measure_data(n_sequences, repeats=5):
     return rows
 
 
-def measure_script(repeats):
-    """Wall time of the merge-mode comparison on JAX, from the command line to its last file.
+def time_command(command, backend, cache=None):
+    """Wall time of `command` run as its own process, with the compilation cache in `cache`."""
+    env = {**os.environ, "KERAS_BACKEND": backend}
+    if cache is not None:
+        env["BILSTM_CACHE"] = str(cache)
+    start = time.perf_counter()
+    completed = subprocess.run(command, capture_output=True, text=True, env=env, cwd=REPOSITORY)
+    seconds = time.perf_counter() - start
+    if completed.returncode:
+        raise SystemExit(f"error: {' '.join(command)} failed:\n{completed.stderr[-2000:]}")
+    return seconds
 
-    Start-up, model building, compilation, training, the bootstrap and the plots all count.
-    It writes into a temporary folder, so the committed results are left alone.
+
+def measure_commands(script_repeats):
+    """Whole commands against the tutorial's script, each cold and then warm.
+
+    Every command writes into a temporary folder and keeps its compilation cache in another,
+    empty before the cold run, so the committed results and the repository's cache are left alone.
     """
     import tempfile
 
-    from compare_merge_modes import MODEL_NAMES
+    python = sys.executable
+    rows = []
 
-    with tempfile.TemporaryDirectory() as output_dir:
-        command = [sys.executable, str(REPOSITORY / "compare_merge_modes.py"), "--quiet",
-                   "--repeats", str(repeats), "--output-dir", output_dir]
-        start = time.perf_counter()
-        completed = subprocess.run(command, capture_output=True, text=True,
-                                   env={**os.environ, "KERAS_BACKEND": "jax"})
-        seconds = time.perf_counter() - start
-    if completed.returncode:
-        raise SystemExit(f"error: compare_merge_modes.py failed:\n{completed.stderr[-2000:]}")
-    return {"backend": "jax", "path": f"script: compare_merge_modes.py --repeats {repeats}, "
-            "wall time with start-up", "model": "4 merge modes", "seeds": len(MODEL_NAMES) * repeats,
-            "steps": 250, "seconds": seconds}
+    def row(command, backend, cache_state, seconds):
+        rows.append({"command": command, "backend": backend, "cache": cache_state,
+                     "seconds": seconds})
+
+    print("Timing the tutorial's Bidirectional LSTM script (1,000 fit calls) ...", flush=True)
+    row("tutorial script: python suite/tutorial_bilstm.py", "tensorflow", "-",
+        time_command([python, "suite/tutorial_bilstm.py"], "tensorflow"))
+    commands = [("make demo: python -m suite.demo", "tensorflow",
+                 [python, "-m", "suite.demo", "--quiet"])]
+    if script_repeats:
+        commands.append((f"python compare_merge_modes.py --repeats {script_repeats}", "jax",
+                         [python, "compare_merge_modes.py", "--quiet",
+                          "--repeats", str(script_repeats)]))
+    for name, backend, command in commands:
+        with tempfile.TemporaryDirectory() as folder:
+            for cache_state in ("cold", "warm"):
+                print(f"Timing {name} on {backend}, {cache_state} ...", flush=True)
+                seconds = time_command(command + ["--output-dir", f"{folder}/out"], backend,
+                                       cache=f"{folder}/cache")
+                row(name, backend, cache_state, seconds)
+    return rows
 
 
 def parse_args(argv=None):
@@ -179,6 +205,8 @@ def parse_args(argv=None):
                         help="sequences generated by each data generator")
     parser.add_argument("--script-repeats", type=cli.non_negative_int, default=30,
                         help="seeds of the timed compare_merge_modes.py run on JAX (0 skips it)")
+    parser.add_argument("--commands", action=argparse.BooleanOptionalAction, default=True,
+                        help="time the whole commands against the tutorial's script")
     cli.add_output_argument(parser, help="folder that receives results/benchmark.csv")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     return cli.parse(parser, argv, subfolders=("results",))
@@ -203,19 +231,18 @@ def main(argv=None):
                        "--tutorial-steps", str(args.tutorial_steps),
                        "--suite-steps", str(args.suite_steps),
                        "--vmap-seeds", *map(str, args.vmap_seeds)]
+            # No persistent cache, so the rows with compilation pay for it every run.
             completed = subprocess.run(command, capture_output=True, text=True,
-                                       env={**os.environ, "KERAS_BACKEND": backend})
+                                       env={**os.environ, "KERAS_BACKEND": backend,
+                                            "BILSTM_CACHE": "off"})
             if completed.returncode:
                 raise SystemExit(f"error: the {backend} benchmark failed:\n{completed.stderr[-2000:]}")
             rows += json.loads(completed.stdout.strip().splitlines()[-1])
-        if "jax" in args.backends and args.script_repeats:
-            print(f"Timing compare_merge_modes.py --repeats {args.script_repeats} on jax ...",
-                  flush=True)
-            rows.append(measure_script(args.script_repeats))
         print("Measuring the data generators ...", flush=True)
         rows += measure_data(args.data_sequences)
+        command_rows = measure_commands(args.script_repeats) if args.commands else []
     except KeyboardInterrupt:
-        raise SystemExit("interrupted: results/benchmark.csv is unchanged") from None
+        raise SystemExit("interrupted: the benchmark's files are unchanged") from None
 
     table = pd.DataFrame(rows)
     table["ms_per_model_step"] = 1000 * table["seconds"] / (table["steps"] * table["seeds"])
@@ -226,7 +253,12 @@ def main(argv=None):
     table.loc[training_rows, "speedup_vs_tutorial"] = reference / table["ms_per_model_step"]
     data_reference = table.loc[table["path"] == "tutorial get_sequence loop", "seconds"].iloc[0]
     table.loc[~training_rows, "speedup_vs_tutorial"] = data_reference / table["seconds"]
-    outputs.write_results(args.output_dir, {"results/benchmark.csv": table}, name="benchmark")
+    tables = {"results/benchmark.csv": table}
+    if command_rows:
+        commands = pd.DataFrame(command_rows)
+        commands["vs_tutorial_script"] = commands["seconds"] / commands["seconds"].iloc[0]
+        tables["results/benchmark_commands.csv"] = commands
+    outputs.write_results(args.output_dir, tables, name="benchmark")
 
     shown = table.copy()
     shown["seconds"] = shown["seconds"].map("{:.3f}".format)
@@ -240,6 +272,15 @@ def main(argv=None):
           f"{'tensorflow' if 'tensorflow' in args.backends else args.backends[0]} "
           "per optimizer step divided by each path's time per model-step (data rows: "
           "the tutorial generator's time divided by each generator's time)")
+    if command_rows:
+        shown = commands.copy()
+        shown["seconds"] = shown["seconds"].map("{:.1f}".format)
+        shown["vs_tutorial_script"] = shown["vs_tutorial_script"].map("{:.2f}".format)
+        print()
+        print(shown.to_string(index=False))
+        print("\n(wall time of each command as its own process; vs_tutorial_script: its time "
+              "divided by the tutorial script's; cold: empty compilation cache, warm: the cache "
+              "the cold run filled)")
     return table
 
 

@@ -4,6 +4,7 @@
 - `outputs`: the output folder proven before a run; files replaced whole; a fallback folder.
 - `experiment`: seeded data, training every model for every seed, tables and plots of a run.
 - `training`: one Adam step per sequence on the fastest path of each backend; the literal loop.
+- `weights`: initial weights drawn in NumPy from the seed, the same on every backend.
 - `claims`: measures, paired bootstrap intervals and verdicts for the tutorial's claims.
 - `plotting`: plot helpers that take data and return the axes.
 """

@@ -12,7 +12,9 @@ and prints a table of the summary beside the position-only reference. Files are 
 (`outputs.write_results`), so an interrupted run leaves the previous files as they were.
 """
 
+import concurrent.futures
 import contextlib
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -90,15 +92,17 @@ def train_models(models, args, n_sequences=None, batch_size=1, step_name="epoch"
 
     # One progress bar per training run; with many repeats only the time taken is shown.
     show_progress = not args.quiet and len(seeds) == 1
-    loss_frames, summary_rows, all_runs = [], [], {}
-    for name, build_model in models.items():
-        if not args.quiet:
-            print(f"Training {name}: {len(seeds)} run(s) x {n_sequences} sequences, "
-                  f"batch size {batch_size}, backend {keras.backend.backend()}")
-        runs = training.run_repeats(build_model, seeds, train_X, train_y, eval_X,
+
+    def train(build_model):
+        return training.run_repeats(build_model, seeds, train_X, train_y, eval_X,
                                     batch_size=batch_size, verbose=int(show_progress))
-        if not args.quiet and not show_progress:
-            print(f"  done: {runs.train_seconds.sum():.1f} s of training ({runs.method} path)")
+
+    loss_frames, summary_rows, all_runs = [], [], {}
+    for name, runs in trained_in_order(models, train, parallel=not show_progress):
+        if not args.quiet:
+            print(f"Trained {name}: {len(seeds)} run(s) x {n_sequences} sequences, "
+                  f"batch size {batch_size}, backend {keras.backend.backend()}, "
+                  f"{runs.train_seconds.sum():.1f} s ({runs.method} path)", flush=True)
         if not np.isfinite(runs.losses).all():
             seed = seeds[int(np.argwhere(~np.isfinite(runs.losses))[0, 0])]
             raise SystemExit(f"error: {name} with seed {seed} produced a non-finite loss; "
@@ -127,6 +131,26 @@ def train_models(models, args, n_sequences=None, batch_size=1, step_name="epoch"
             })
     return Results(pd.concat(loss_frames, ignore_index=True), pd.DataFrame(summary_rows),
                    all_runs, eval_X, eval_y, reference)
+
+
+def trained_in_order(models, train, parallel=True):
+    """Yield (name, train(build_model)) for every model, in the order of `models`.
+
+    The models are independent, so on the compiled paths they train side by side, one thread per
+    core: TensorFlow and XLA release Python's lock while they compile and run, and one model's
+    batch-size-1 steps keep about one core busy. Each model's numbers are the same either way.
+    """
+    if not parallel or len(models) == 1 or training.resolve_method() != "compiled":
+        for name, build_model in models.items():
+            yield name, train(build_model)
+        return
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=min(len(models), os.cpu_count() or 1))
+    try:
+        futures = {name: pool.submit(train, build_model) for name, build_model in models.items()}
+        for name, future in futures.items():
+            yield name, future.result()
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 @contextlib.contextmanager

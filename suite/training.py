@@ -9,44 +9,73 @@ several seeds at once, on the fastest path the Keras backend offers:
   `model.stateless_call` and `optimizer.stateless_apply` inside `jax.lax.scan` over the sequences,
   and `jax.vmap` over seeds so the repeats train side by side.
 - tensorflow: the loop over sequences runs inside one XLA-compiled `tf.function`, traced once per
-  model shape and reused for every seed.
+  model shape and reused for every seed, in chunks of TF_CHUNK steps so that runs of different
+  lengths share it.
 - any other backend (torch): `model.train_on_batch` once per step, which is what `fit` does per
   batch without fit's start-up cost.
 
-Each repeat starts from the weights `build_model()` gives right after `set_seed(seed)`, so every
-path starts from the same place and the tests can check that they give the same numbers.
+Each repeat starts from `weights.initial_weights(model, seed)`: drawn in NumPy from the seed, the
+same numbers on every backend, and loaded into one model built per architecture however many seeds
+run. Every path starts from the same place, so the tests can check that they give the same numbers.
+On JAX, compiled programs are also kept on disk (`compilation_cache_dir`), so a rerun skips
+compiling them.
 """
 
+import os
 import re
+import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from suite.cli import import_keras
+from suite import weights
+from suite.cli import REPOSITORY, import_keras
 
 keras = import_keras()
 
 METHODS = ("auto", "compiled", "train_on_batch")
 
-_determinism_enabled = False
+# JAX keeps every compiled program on disk here, so a rerun loads it instead of compiling again.
+# BILSTM_CACHE=off turns that off; BILSTM_CACHE=<folder> puts the cache there instead.
+CACHE_VARIABLE = "BILSTM_CACHE"
 
 
-def set_seed(seed):
-    """The one place that seeds a run: Python, NumPy and the backend, with deterministic TF ops."""
-    global _determinism_enabled
-    keras.utils.set_random_seed(int(seed))
-    if keras.backend.backend() == "tensorflow" and not _determinism_enabled:
-        import tensorflow as tf
+def compilation_cache_dir():
+    """The folder of the persistent compilation cache, or None when it is turned off."""
+    setting = os.environ.get(CACHE_VARIABLE, "")
+    if setting.lower() in ("off", "0", "no", "false"):
+        return None
+    return Path(setting) if setting else REPOSITORY / ".cache"
 
-        tf.config.experimental.enable_op_determinism()
-        _determinism_enabled = True
+
+if keras.backend.backend() == "jax" and compilation_cache_dir() is not None:
+    import jax
+
+    jax.config.update("jax_compilation_cache_dir", str(compilation_cache_dir() / "jax"))
+    # Every program counts, even one that compiles in under JAX's default second.
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+
+if keras.backend.backend() == "tensorflow":
+    import tensorflow as tf
+
+    # Deterministic kernels: the same command gives the same numbers on every run. With them on,
+    # TensorFlow wants a seed for the weights Keras draws when it builds a model, which the
+    # suite's own initial weights then replace.
+    tf.config.experimental.enable_op_determinism()
+    tf.random.set_seed(0)
+
+
+def load_initial(model, seed):
+    """Load `seed`'s initial weights into `model` and return it."""
+    model.set_weights(weights.initial_weights(model, seed))
+    return model
 
 
 def build_seeded(build_model, seed):
-    """A freshly built model whose initial weights are fixed by `seed`."""
-    set_seed(seed)
-    return build_model()
+    """A freshly built model holding `seed`'s initial weights."""
+    return load_initial(build_model(), seed)
 
 
 def train_literal(model, X, y):
@@ -88,7 +117,8 @@ def load_trained(build_model, runs, repeat=0):
 
 
 def _weights_of(model):
-    return [np.asarray(v) for v in model.trainable_variables + model.non_trainable_variables]
+    variables = model.trainable_variables + model.non_trainable_variables
+    return [np.asarray(v) for v in variables]
 
 
 def resolve_method(method="auto"):
@@ -155,20 +185,21 @@ def run_repeats(
     steps = X.shape[1]
     if checkpoint_every is not None and (checkpoint_every < 1 or steps % checkpoint_every):
         raise ValueError(f"checkpoint_every ({checkpoint_every}) must divide the steps ({steps})")
-    chunk = checkpoint_every or _chunk_size(steps, verbose)
     # Held-out predictions at every checkpoint, or only after the last step. The paths that train
     # one seed at a time predict just then; the JAX program predicts after every chunk it runs.
     predict_every = checkpoint_every or steps
+    model = build_model()  # one model per architecture: each seed's weights are loaded into it
     if method == "train_on_batch":
-        runs = _run_train_on_batch(build_model, seeds, X, y, eval_X, verbose, predict_every)
+        runs = _run_train_on_batch(model, seeds, X, y, eval_X, verbose, predict_every)
     elif keras.backend.backend() == "jax":
-        runs = _run_jax(build_model, seeds, X, y, eval_X, verbose, chunk)
+        chunk = checkpoint_every or _chunk_size(steps, verbose)
+        runs = _run_jax(model, seeds, X, y, eval_X, verbose, chunk)
     else:
-        runs = _run_tensorflow(build_model, seeds, X, y, eval_X, verbose, chunk, predict_every)
+        runs = _run_tensorflow(model, seeds, X, y, eval_X, verbose, predict_every)
     if checkpoint_every is None:
         runs.checkpoints = None
     else:
-        runs.checkpoint_steps = np.arange(chunk, steps + 1, chunk)
+        runs.checkpoint_steps = np.arange(checkpoint_every, steps + 1, checkpoint_every)
     return runs
 
 
@@ -176,10 +207,24 @@ def _progbar(steps, verbose):
     return keras.utils.Progbar(steps, verbose=verbose) if verbose else None
 
 
-def _run_train_on_batch(build_model, seeds, X, y, eval_X, verbose, predict_every):
-    losses, probabilities, seconds, weights = [], [], [], []
+def _optimizer_state(model):
+    """The optimizer's variables before its first step, to start every seed from."""
+    model.optimizer.build(model.trainable_variables)
+    return [np.asarray(v) for v in model.optimizer.variables]
+
+
+def _reset(model, seed, optimizer_initial):
+    """`seed`'s initial weights and a fresh optimizer state, loaded into `model`."""
+    load_initial(model, seed)
+    for variable, value in zip(model.optimizer.variables, optimizer_initial, strict=True):
+        variable.assign(value)
+
+
+def _run_train_on_batch(model, seeds, X, y, eval_X, verbose, predict_every):
+    losses, probabilities, seconds, trained = [], [], [], []
+    optimizer_initial = _optimizer_state(model)
     for r, seed in enumerate(seeds):
-        model = build_seeded(build_model, seed)
+        _reset(model, seed, optimizer_initial)
         progbar = _progbar(X.shape[1], verbose)
         start = time.perf_counter()
         run_losses, run_probabilities = [], []
@@ -193,16 +238,16 @@ def _run_train_on_batch(build_model, seeds, X, y, eval_X, verbose, predict_every
         seconds.append(time.perf_counter() - start)
         losses.append(run_losses)
         probabilities.append(run_probabilities)
-        weights.append(_weights_of(model))
-    return _runs_of(seeds, losses, probabilities, seconds, weights, model, "train_on_batch")
+        trained.append(_weights_of(model))
+    return _runs_of(seeds, losses, probabilities, seconds, trained, model, "train_on_batch")
 
 
-def _runs_of(seeds, losses, probabilities, seconds, weights, model, method):
+def _runs_of(seeds, losses, probabilities, seconds, trained, model, method):
     """`Runs` from per-seed lists, for the paths that train one seed after another."""
     checkpoints = np.stack(probabilities, axis=1)
     return Runs(
         seeds, np.array(losses, dtype=np.float32), checkpoints[-1], np.array(seconds),
-        model.count_params(), method, weights, checkpoints,
+        model.count_params(), method, trained, checkpoints,
     )
 
 
@@ -241,7 +286,7 @@ def _jax_program_for(model, X_shape, eval_shape):
     key = _model_key(model, X_shape, eval_shape) + (repr(JAX_COMPILER_OPTIONS),)
     if key in _jax_programs:
         return _jax_programs[key]
-    model.optimizer.build(model.trainable_variables)
+    optimizer_initial = _optimizer_state(model)
     metrics_variables = [v.value for v in model.metrics_variables]
 
     def step(state, batch):
@@ -271,26 +316,31 @@ def _jax_program_for(model, X_shape, eval_shape):
 
     program = (
         jax.jit(jax.vmap(train_and_predict), compiler_options=JAX_COMPILER_OPTIONS),
-        [np.asarray(v) for v in model.optimizer.variables],
+        optimizer_initial,
     )
     _jax_programs[key] = program
     return program
 
 
-def _run_jax(build_model, seeds, X, y, eval_X, verbose, chunk):
-    models = [build_seeded(build_model, seed) for seed in seeds]
+def _run_jax(model, seeds, X, y, eval_X, verbose, chunk):
     train_and_predict, optimizer_initial = _jax_program_for(
-        models[0], (len(seeds), chunk) + X.shape[2:], eval_X.shape
+        model, (len(seeds), chunk) + X.shape[2:], eval_X.shape
     )
+    # Every seed's initial weights, stacked on the host (jnp.stack would compile a small program
+    # for every weight shape), in the order of the model's trainable and non-trainable variables.
+    # Variables that are not weights (the state of a layer's seed generator) keep their values.
+    position = {id(variable): i for i, variable in enumerate(model.weights)}
+    initial = [weights.initial_weights(model, seed) for seed in seeds]
 
-    def stacked(values):
-        # Stacked on the host: jnp.stack would compile a small program for every weight shape.
-        return [np.stack([np.asarray(v) for v in column]) for column in zip(*values)]
+    def stacked(variables):
+        return [np.stack([values[position[id(v)]] for values in initial]) if id(v) in position
+                else np.stack([np.asarray(v)] * len(seeds))
+                for v in variables]
 
     state = (
-        stacked([m.trainable_variables for m in models]),
-        stacked([m.non_trainable_variables for m in models]),
-        stacked([optimizer_initial] * len(seeds)),
+        stacked(model.trainable_variables),
+        stacked(model.non_trainable_variables),
+        [np.stack([value] * len(seeds)) for value in optimizer_initial],
     )
     progbar = _progbar(X.shape[1], verbose)
     start = time.perf_counter()
@@ -305,27 +355,43 @@ def _run_jax(build_model, seeds, X, y, eval_X, verbose, chunk):
             progbar.update(begin + chunk, [("loss", float(losses[-1].mean()))])
     checkpoints = np.stack([np.asarray(p) for p in checkpoints])
     seconds = (time.perf_counter() - start) / len(seeds)
-    trained = [np.asarray(a) for a in state[0] + state[1]]
-    weights = [[a[r] for a in trained] for r in range(len(seeds))]
+    final = [np.asarray(a) for a in state[0] + state[1]]
+    trained = [[a[r] for a in final] for r in range(len(seeds))]
     return Runs(
         seeds, np.concatenate(losses, axis=1), checkpoints[-1], np.full(len(seeds), seconds),
-        models[0].count_params(), "compiled", weights, checkpoints,
+        model.count_params(), "compiled", trained, checkpoints,
     )
 
 
 # ---------------------------------------------------------------- TensorFlow: one XLA program per shape
 
 _tf_programs = {}
+_tf_programs_lock = threading.Lock()
+
+# Steps per call of the TensorFlow program. XLA compiles one program per input shape, so a fixed
+# chunk lets the 1,000-epoch and the 250-epoch runs of one model share a program (50 divides both,
+# and the book's 5,000 steps); a progress bar moves once per chunk.
+TF_CHUNK = 50
 
 
 def _tf_programs_for(template, X_shape, eval_shape):
+    """(model, train, predict, initial optimizer variables, lock) for this shape, built once.
+
+    The compiled functions belong to the model object they were traced with, `template` the
+    first time a shape is seen; later runs load their weights into that model, holding the lock.
+    """
+    key = _model_key(template, X_shape, eval_shape)
+    with _tf_programs_lock:
+        if key not in _tf_programs:
+            _tf_programs[key] = _tf_programs_of(template)
+        return _tf_programs[key]
+
+
+def _tf_programs_of(template):
     import tensorflow as tf
 
-    key = _model_key(template, X_shape, eval_shape)
-    if key in _tf_programs:
-        return _tf_programs[key]
     model = template
-    model.optimizer.build(model.trainable_variables)
+    optimizer_initial = _optimizer_state(model)
 
     @tf.function(jit_compile=True)
     def train(X, y):
@@ -344,23 +410,27 @@ def _tf_programs_for(template, X_shape, eval_shape):
     def predict(X):
         return model(X, training=False)[..., 0]
 
-    programs = (model, train, predict, [v.numpy() for v in model.optimizer.variables])
-    _tf_programs[key] = programs
-    return programs
+    # Runs of one shape share a model object: one at a time (models train in threads).
+    return model, train, predict, optimizer_initial, threading.Lock()
 
 
-def _run_tensorflow(build_model, seeds, X, y, eval_X, verbose, chunk, predict_every):
-    losses, probabilities, seconds, weights = [], [], [], []
+def _run_tensorflow(model, seeds, X, y, eval_X, verbose, predict_every):
+    import math
+
+    chunk = math.gcd(predict_every, TF_CHUNK)
+    model, train, predict, optimizer_initial, in_use = _tf_programs_for(
+        model, (chunk,) + X.shape[2:], eval_X.shape[1:]
+    )
+    with in_use:
+        return _run_tensorflow_seeds(model, train, predict, optimizer_initial, seeds, X, y,
+                                     eval_X, verbose, chunk, predict_every)
+
+
+def _run_tensorflow_seeds(model, train, predict, optimizer_initial, seeds, X, y, eval_X,
+                          verbose, chunk, predict_every):
+    losses, probabilities, seconds, trained = [], [], [], []
     for r, seed in enumerate(seeds):
-        fresh = build_seeded(build_model, seed)
-        model, train, predict, optimizer_initial = _tf_programs_for(
-            fresh, (chunk,) + X.shape[2:], eval_X.shape[1:]
-        )
-        # The compiled program belongs to one model object: load this seed's initial weights and
-        # a freshly built optimizer state into it.
-        model.set_weights(fresh.get_weights())
-        for variable, value in zip(model.optimizer.variables, optimizer_initial):
-            variable.assign(value)
+        _reset(model, seed, optimizer_initial)
         progbar = _progbar(X.shape[1], verbose)
         start = time.perf_counter()
         run_losses, run_probabilities = [], []
@@ -373,5 +443,5 @@ def _run_tensorflow(build_model, seeds, X, y, eval_X, verbose, chunk, predict_ev
         seconds.append(time.perf_counter() - start)
         losses.append(np.concatenate(run_losses))
         probabilities.append(run_probabilities)
-        weights.append(_weights_of(model))
-    return _runs_of(seeds, losses, probabilities, seconds, weights, fresh, "compiled")
+        trained.append(_weights_of(model))
+    return _runs_of(seeds, losses, probabilities, seconds, trained, model, "compiled")

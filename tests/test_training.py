@@ -114,3 +114,19 @@ def test_checkpoint_k_equals_a_run_on_the_first_k_batches(method):
     with pytest.raises(ValueError, match="must divide the steps"):
         training.run_repeats(_build_bilstm, [4], train_X, train_y, eval_X, batch_size=2,
                              checkpoint_every=4)
+
+
+def test_models_trained_side_by_side_equal_models_trained_one_by_one():
+    seeds = [0, 1]
+    train_X, train_y, eval_X, _ = _data(seeds, 20)
+    models = {"bilstm": _build_bilstm, "lstm": lambda: lstm_baseline.build_model(N_TIMESTEPS, 3)}
+
+    def train(build_model):
+        return training.run_repeats(build_model, seeds, train_X, train_y, eval_X)
+
+    together = dict(experiment.trained_in_order(models, train, parallel=True))
+    alone = dict(experiment.trained_in_order(models, train, parallel=False))
+    assert list(together) == list(models)
+    for name in models:
+        np.testing.assert_array_equal(together[name].losses, alone[name].losses)
+        np.testing.assert_array_equal(together[name].probabilities, alone[name].probabilities)
