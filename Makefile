@@ -17,7 +17,7 @@ $(INSTALLED): requirements.txt
 demo: $(INSTALLED)
 	$(BIN)/python -m suite.demo
 
-# The book chapter's run and its exercises, on JAX (about 12 minutes on a 2-core CPU).
+# The book chapter's run and its exercises, on JAX (about 7 minutes on a 2-core CPU).
 book: $(INSTALLED)
 	KERAS_BACKEND=jax $(BIN)/python bilstm_book.py --repeats 5
 	KERAS_BACKEND=jax $(BIN)/python sweep_sequence_length.py

@@ -10,8 +10,10 @@ Measures in one run, each backend in its own subprocess (Keras picks its backend
 - the data generator against the tutorial's Python loop for 50,000 sequences (best of 5);
 - whole commands, each its own process timed from start to end, beside the tutorial's own
   Bidirectional LSTM script (`suite/tutorial_bilstm.py`: `fit` per sequence, 1,000 epochs, on
-  TensorFlow): what `make demo` runs, on TensorFlow, and `compare_merge_modes.py --repeats 30`
-  on JAX, each cold (an empty compilation cache) and warm (the cache the cold run filled).
+  TensorFlow): what `make demo` runs, on TensorFlow and on JAX, and `compare_merge_modes.py
+  --repeats 30` on JAX, each cold (an empty compilation cache) and warm (the cache the cold run
+  filled); and, in one process on TensorFlow, the import and two passes of the demo, the second
+  with every program already compiled: where the demo's time goes.
 
 Prints milliseconds per step and the speed-up over the tutorial loop on TensorFlow, and the
 commands' wall times as fractions of the tutorial script's; writes results/benchmark.csv and
@@ -175,8 +177,9 @@ def measure_commands(script_repeats):
     print("Timing the tutorial's Bidirectional LSTM script (1,000 fit calls) ...", flush=True)
     row("tutorial script: python suite/tutorial_bilstm.py", "tensorflow", "-",
         time_command([python, "suite/tutorial_bilstm.py"], "tensorflow"))
-    commands = [("make demo: python -m suite.demo", "tensorflow",
-                 [python, "-m", "suite.demo", "--quiet"])]
+    demo = [python, "-m", "suite.demo", "--quiet"]
+    commands = [("make demo: python -m suite.demo", "tensorflow", demo),
+                ("python -m suite.demo", "jax", demo)]
     if script_repeats:
         commands.append((f"python compare_merge_modes.py --repeats {script_repeats}", "jax",
                          [python, "compare_merge_modes.py", "--quiet",
@@ -188,6 +191,31 @@ def measure_commands(script_repeats):
                 seconds = time_command(command + ["--output-dir", f"{folder}/out"], backend,
                                        cache=f"{folder}/cache")
                 row(name, backend, cache_state, seconds)
+    return rows
+
+
+def measure_demo_passes():
+    """Where `make demo`'s time goes on TensorFlow: the import, then the four sections twice in
+    one process. The second pass finds every program traced and compiled, so the difference
+    between the passes is the tracing and compiling."""
+    import contextlib
+    import io
+    import tempfile
+
+    start = time.perf_counter()
+    from suite import demo, training  # noqa: F401  (importing training starts Keras)
+
+    rows = [{"command": "make demo, in one process: importing Keras and TensorFlow",
+             "backend": "tensorflow", "cache": "-", "seconds": time.perf_counter() - start}]
+    with tempfile.TemporaryDirectory() as folder:
+        for name in ("first pass (tracing and compiling included)",
+                     "second pass (every program already compiled)"):
+            start = time.perf_counter()
+            with contextlib.redirect_stdout(io.StringIO()):
+                demo.main(["--quiet", "--output-dir", folder])
+            rows.append({"command": f"make demo, in one process: {name}",
+                         "backend": "tensorflow", "cache": "-",
+                         "seconds": time.perf_counter() - start})
     return rows
 
 
@@ -214,6 +242,10 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.worker == "demo-passes":
+        rows = measure_demo_passes()
+        print(json.dumps(rows))
+        return rows
     if args.worker:
         rows = measure_backend(args.tutorial_steps, args.suite_steps, args.vmap_seeds)
         print(json.dumps(rows))
@@ -240,7 +272,16 @@ def main(argv=None):
             rows += json.loads(completed.stdout.strip().splitlines()[-1])
         print("Measuring the data generators ...", flush=True)
         rows += measure_data(args.data_sequences)
-        command_rows = measure_commands(args.script_repeats) if args.commands else []
+        command_rows = []
+        if args.commands:
+            command_rows = measure_commands(args.script_repeats)
+            print("Timing make demo twice in one process on tensorflow ...", flush=True)
+            completed = subprocess.run([sys.executable, __file__, "--worker", "demo-passes"],
+                                       capture_output=True, text=True,
+                                       env={**os.environ, "KERAS_BACKEND": "tensorflow"})
+            if completed.returncode:
+                raise SystemExit(f"error: the demo passes failed:\n{completed.stderr[-2000:]}")
+            command_rows += json.loads(completed.stdout.strip().splitlines()[-1])
     except KeyboardInterrupt:
         raise SystemExit("interrupted: the benchmark's files are unchanged") from None
 
@@ -278,9 +319,9 @@ def main(argv=None):
         shown["vs_tutorial_script"] = shown["vs_tutorial_script"].map("{:.2f}".format)
         print()
         print(shown.to_string(index=False))
-        print("\n(wall time of each command as its own process; vs_tutorial_script: its time "
-              "divided by the tutorial script's; cold: empty compilation cache, warm: the cache "
-              "the cold run filled)")
+        print("\n(wall time of each command as its own process, and of each part of the last "
+              "three rows' one process; vs_tutorial_script: that time divided by the tutorial "
+              "script's; cold: empty compilation cache, warm: the cache the cold run filled)")
     return table
 
 
