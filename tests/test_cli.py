@@ -16,7 +16,7 @@ from suite import cli, outputs
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 SCRIPTS = ["lstm_baseline", "bilstm_classify", "compare_directions", "compare_merge_modes",
-           "bilstm_book", "sweep_sequence_length", "smallest_model", "bench"]
+           "bilstm_book", "sweep_sequence_length", "smallest_model", "inside_the_model", "bench"]
 # Refused values per script: (flags, what the one-line error must name).
 REFUSED = {
     "lstm_baseline": [(["--epochs", "0"], "--epochs"), (["--seed", "-1"], "--seed"),
@@ -29,6 +29,7 @@ REFUSED = {
     "bilstm_book": [(["--sequences", "45"], "--sequences"), (["--epochs", "5"], "unrecognized")],
     "sweep_sequence_length": [(["--units", "5", "5"], "--units")],
     "smallest_model": [(["--required", "6"], "--required"), (["--every", "15"], "--every")],
+    "inside_the_model": [(["--eval-sequences", "2"], "--eval-sequences")],
     "bench": [(["--backends", "mxnet"], "--backends"), (["--tutorial-steps", "0"],
                                                          "--tutorial-steps")],
 }
