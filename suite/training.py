@@ -93,6 +93,9 @@ class Runs:
 
     seeds: list
     losses: np.ndarray  # (repeats, steps): loss of each step's batch before its update
+    # (repeats, steps): share of that batch's labels predicted right before the update, the
+    # `acc` that fit reports for it
+    accuracies: np.ndarray
     probabilities: np.ndarray  # (repeats, eval sequences, n_timesteps): held-out P(y_t = 1)
     # (repeats,) wall time of training and held-out prediction, compilation included; on JAX,
     # where the repeats run together, each repeat's share of it
@@ -107,9 +110,11 @@ class Runs:
     checkpoint_steps: np.ndarray = None  # (checkpoints,) optimizer steps done at each checkpoint
 
 
-def load_trained(build_model, runs, repeat=0):
-    """A Keras model built by `build_model()` holding the weights repeat `repeat` trained to."""
-    model = build_model()
+def load_trained(build_model, runs, repeat=0, model=None):
+    """A Keras model holding the weights repeat `repeat` trained to: `model`, or a new one built
+    by `build_model()`. Reusing one model for every repeat lets Keras reuse its compiled predict
+    and evaluate functions."""
+    model = model or build_model()
     variables = model.trainable_variables + model.non_trainable_variables
     for variable, value in zip(variables, runs.weights[repeat], strict=True):
         variable.assign(value)
@@ -229,10 +234,11 @@ def _run_train_on_batch(model, seeds, X, y, eval_X, verbose, predict_every):
         start = time.perf_counter()
         run_losses, run_probabilities = [], []
         for step in range(X.shape[1]):
-            loss = model.train_on_batch(X[r, step], y[r, step])
-            run_losses.append(loss[0] if isinstance(loss, list) else loss)
+            # The models compile with metrics=["acc"]: train_on_batch returns [loss, acc].
+            loss, acc = model.train_on_batch(X[r, step], y[r, step])
+            run_losses.append((loss, acc))
             if progbar:
-                progbar.update(step + 1, [("loss", run_losses[-1])])
+                progbar.update(step + 1, [("loss", loss)])
             if (step + 1) % predict_every == 0:
                 run_probabilities.append(_predict(model, eval_X[r]))
         seconds.append(time.perf_counter() - start)
@@ -242,13 +248,24 @@ def _run_train_on_batch(model, seeds, X, y, eval_X, verbose, predict_every):
     return _runs_of(seeds, losses, probabilities, seconds, trained, model, "train_on_batch")
 
 
-def _runs_of(seeds, losses, probabilities, seconds, trained, model, method):
-    """`Runs` from per-seed lists, for the paths that train one seed after another."""
+def _runs_of(seeds, metrics, probabilities, seconds, trained, model, method):
+    """`Runs` from per-seed lists, for the paths that train one seed after another.
+
+    metrics: per seed, (loss, accuracy) of every step.
+    """
     checkpoints = np.stack(probabilities, axis=1)
+    metrics = np.array(metrics, dtype=np.float32)
     return Runs(
-        seeds, np.array(losses, dtype=np.float32), checkpoints[-1], np.array(seconds),
+        seeds, metrics[..., 0], metrics[..., 1], checkpoints[-1], np.array(seconds),
         model.count_params(), method, trained, checkpoints,
     )
+
+
+def _accuracy(y_true, y_pred):
+    """Keras's binary accuracy: the share of labels that P > 0.5 gets right."""
+    predicted = keras.ops.cast(y_pred > 0.5, "float32")
+    return keras.ops.mean(keras.ops.cast(predicted == keras.ops.cast(y_true, "float32"),
+                                         "float32"))
 
 
 def _predict(model, X):
@@ -300,19 +317,20 @@ def _jax_program_for(model, X_shape, eval_shape):
             loss, _ = model.stateless_compute_loss(
                 trainable, new_non_trainable, metrics_variables, x=x, y=y, y_pred=y_pred
             )
-            return loss, new_non_trainable
+            return loss, (new_non_trainable, _accuracy(y, y_pred))
 
-        (loss, non_trainable), grads = jax.value_and_grad(loss_fn, has_aux=True)(trainable)
+        (loss, (non_trainable, acc)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
+            trainable)
         trainable, optimizer_variables = model.optimizer.stateless_apply(
             optimizer_variables, grads, trainable
         )
-        return (trainable, non_trainable, optimizer_variables), loss
+        return (trainable, non_trainable, optimizer_variables), jax.numpy.stack([loss, acc])
 
     def train_and_predict(state, X, y, eval_X):
-        state, losses = jax.lax.scan(step, state, (X, y))
+        state, metrics = jax.lax.scan(step, state, (X, y))
         trainable, non_trainable, _ = state
         probabilities = model.stateless_call(trainable, non_trainable, eval_X)[0][..., 0]
-        return state, losses, probabilities
+        return state, metrics, probabilities
 
     program = (
         jax.jit(jax.vmap(train_and_predict), compiler_options=JAX_COMPILER_OPTIONS),
@@ -352,13 +370,14 @@ def _run_jax(model, seeds, X, y, eval_X, verbose, chunk):
         losses.append(np.asarray(chunk_losses))
         checkpoints.append(probabilities)
         if progbar:
-            progbar.update(begin + chunk, [("loss", float(losses[-1].mean()))])
+            progbar.update(begin + chunk, [("loss", float(losses[-1][..., 0].mean()))])
     checkpoints = np.stack([np.asarray(p) for p in checkpoints])
     seconds = (time.perf_counter() - start) / len(seeds)
     final = [np.asarray(a) for a in state[0] + state[1]]
     trained = [[a[r] for a in final] for r in range(len(seeds))]
+    metrics = np.concatenate(losses, axis=1)
     return Runs(
-        seeds, np.concatenate(losses, axis=1), checkpoints[-1], np.full(len(seeds), seconds),
+        seeds, metrics[..., 0], metrics[..., 1], checkpoints[-1], np.full(len(seeds), seconds),
         model.count_params(), "compiled", trained, checkpoints,
     )
 
@@ -395,7 +414,7 @@ def _tf_programs_of(template):
 
     @tf.function(jit_compile=True)
     def train(X, y):
-        losses = tf.TensorArray(tf.float32, size=X.shape[0])
+        metrics = tf.TensorArray(tf.float32, size=X.shape[0])
         for step in tf.range(X.shape[0]):
             x, y_true = X[step], y[step]
             with tf.GradientTape() as tape:
@@ -403,8 +422,8 @@ def _tf_programs_of(template):
                 loss = model.compute_loss(x=x, y=y_true, y_pred=y_pred, training=True)
             grads = tape.gradient(loss, model.trainable_variables)
             model.optimizer.apply(grads, model.trainable_variables)
-            losses = losses.write(step, loss)
-        return losses.stack()
+            metrics = metrics.write(step, tf.stack([loss, _accuracy(y_true, y_pred)]))
+        return metrics.stack()
 
     @tf.function(jit_compile=True)
     def predict(X):
@@ -437,7 +456,7 @@ def _run_tensorflow_seeds(model, train, predict, optimizer_initial, seeds, X, y,
         for begin in range(0, X.shape[1], chunk):
             run_losses.append(train(X[r, begin : begin + chunk], y[r, begin : begin + chunk]).numpy())
             if progbar:
-                progbar.update(begin + chunk, [("loss", float(run_losses[-1].mean()))])
+                progbar.update(begin + chunk, [("loss", float(run_losses[-1][:, 0].mean()))])
             if (begin + chunk) % predict_every == 0:
                 run_probabilities.append(predict(eval_X[r]).numpy())
         seconds.append(time.perf_counter() - start)

@@ -16,7 +16,7 @@ from suite import cli, outputs
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 SCRIPTS = ["lstm_baseline", "bilstm_classify", "compare_directions", "compare_merge_modes",
-           "bilstm_book", "sweep_sequence_length", "smallest_model", "inside_the_model", "bench"]
+           "bilstm_book", "sweep_sequence_length", "smallest_model", "inside_the_model", "originals", "bench"]
 # Refused values per script: (flags, what the one-line error must name).
 REFUSED = {
     "lstm_baseline": [(["--epochs", "0"], "--epochs"), (["--seed", "-1"], "--seed"),
@@ -30,6 +30,7 @@ REFUSED = {
     "sweep_sequence_length": [(["--units", "5", "5"], "--units")],
     "smallest_model": [(["--required", "6"], "--required"), (["--every", "15"], "--every")],
     "inside_the_model": [(["--eval-sequences", "2"], "--eval-sequences")],
+    "originals": [(["--book-sequences", "15"], "--book-sequences")],
     "bench": [(["--backends", "mxnet"], "--backends"), (["--tutorial-steps", "0"],
                                                          "--tutorial-steps")],
 }
