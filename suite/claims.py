@@ -22,7 +22,7 @@ FLIP_OFFSETS = np.arange(-5, 6)
 
 # Measures and the direction in which each one is better.
 LOWER_IS_BETTER = {"final_loss": True, "loss_auc": True, "epochs_to_reference": True,
-                   "step_accuracy": False, "sequence_accuracy": False}
+                   "heldout_loss": True, "step_accuracy": False, "sequence_accuracy": False}
 
 
 @dataclass(frozen=True)

@@ -82,8 +82,13 @@ class Results:
     tables: dict = None  # a script's own tables, {file name: DataFrame}, saved with the rest
 
 
-def train_models(models, args, n_sequences=None, batch_size=1, step_name="epoch"):
-    """Train every model for every seed; return `Results` (nothing is written)."""
+def train_models(models, args, n_sequences=None, batch_size=1, step_name="epoch",
+                 checkpoint_every=None):
+    """Train every model for every seed; return `Results` (nothing is written).
+
+    With `checkpoint_every` (in steps), each run also keeps its held-out predictions after every
+    that many steps (`training.Runs.checkpoints`).
+    """
     seeds = seeds_of(args)
     n_sequences = n_sequences or args.epochs * batch_size
     train_X, train_y, eval_X, eval_y = draw_repeats(seeds, n_sequences, args.eval_sequences,
@@ -95,7 +100,8 @@ def train_models(models, args, n_sequences=None, batch_size=1, step_name="epoch"
 
     def train(build_model):
         return training.run_repeats(build_model, seeds, train_X, train_y, eval_X,
-                                    batch_size=batch_size, verbose=int(show_progress))
+                                    batch_size=batch_size, verbose=int(show_progress),
+                                    checkpoint_every=checkpoint_every)
 
     loss_frames, summary_rows, all_runs = [], [], {}
     for name, runs in trained_in_order(models, train, parallel=not show_progress):

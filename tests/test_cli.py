@@ -16,7 +16,7 @@ from suite import cli, outputs
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 SCRIPTS = ["lstm_baseline", "bilstm_classify", "compare_directions", "compare_merge_modes",
-           "bilstm_book", "sweep_sequence_length", "smallest_model", "inside_the_model", "originals", "bench"]
+           "bilstm_book", "sweep_sequence_length", "smallest_model", "inside_the_model", "originals", "claims_atlas", "bench"]
 # Refused values per script: (flags, what the one-line error must name).
 REFUSED = {
     "lstm_baseline": [(["--epochs", "0"], "--epochs"), (["--seed", "-1"], "--seed"),
@@ -31,6 +31,7 @@ REFUSED = {
     "smallest_model": [(["--required", "6"], "--required"), (["--every", "15"], "--every")],
     "inside_the_model": [(["--eval-sequences", "2"], "--eval-sequences")],
     "originals": [(["--book-sequences", "15"], "--book-sequences")],
+    "claims_atlas": [(["--epochs", "250", "250"], "--epochs")],
     "bench": [(["--backends", "mxnet"], "--backends"), (["--tutorial-steps", "0"],
                                                          "--tutorial-steps")],
 }
@@ -75,7 +76,7 @@ def test_help_answers_without_keras_and_reads_as_written(script, no_frameworks):
     assert completed.returncode == 0, completed.stderr
     assert completed.stderr == ""
     # The docstring's command line keeps its own line; the defaults are shown.
-    assert re.search(rf"^    python {script}\.py$", completed.stdout, re.MULTILINE)
+    assert re.search(rf"^    (\w+=\w+ )?python {script}\.py$", completed.stdout, re.MULTILINE)
     assert "(default: " in completed.stdout
 
 
