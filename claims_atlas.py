@@ -50,16 +50,9 @@ def get_models(n_timesteps, units):
     return models
 
 
-def log_loss(probabilities, y):
-    """Mean binary cross-entropy of held-out probabilities, over sequences and steps."""
-    p = np.clip(probabilities, 1e-7, 1 - 1e-7)
-    y = y.astype(bool)
-    return -np.where(y, np.log(p), np.log(1 - p)).mean(axis=(-2, -1))
-
-
 def run_cell(n_timesteps, units, args):
     """Per-seed measures of every model of one (timesteps, units) cell at every training length."""
-    from suite import experiment
+    from suite import claims, experiment
 
     cell = argparse.Namespace(**{**vars(args), "timesteps": n_timesteps, "units": units,
                                  "epochs": max(args.epochs)})
@@ -72,7 +65,7 @@ def run_cell(n_timesteps, units, args):
             k = list(runs.checkpoint_steps).index(epochs)
             probabilities = runs.checkpoints[k]
             step_accuracy, sequence_accuracy = experiment.score(probabilities, results.eval_y)
-            heldout_loss = log_loss(probabilities, results.eval_y)
+            heldout_loss = claims.heldout_log_loss(probabilities, results.eval_y)
             final_loss = runs.losses[:, epochs - experiment.FINAL_LOSS_WINDOW : epochs].mean(axis=1)
             for r, seed in enumerate(runs.seeds):
                 rows.append({"timesteps": n_timesteps, "units": units, "epochs": epochs,

@@ -8,6 +8,7 @@ returns the output sequence in reversed time order, so the output for step t is 
 time order, which is the comparison the tutorial meant to make.
 
     python compare_directions.py
+    python compare_directions.py --heldout-every 10     # also held-out learning curves
 """
 
 import bilstm_classify
@@ -76,7 +77,8 @@ CLAIMS = [
 def parse_args(argv=None):
     parser = cli.ArgumentParser(description=__doc__)
     cli.add_common_arguments(parser, epochs=250, repeats=30)
-    return cli.parse(parser, argv)
+    cli.add_heldout_argument(parser)
+    return cli.parse(parser, argv, check=lambda args: cli.check_heldout_every(parser, args))
 
 
 def main(argv=None):

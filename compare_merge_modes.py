@@ -6,6 +6,7 @@ Each mode trains for 250 epochs of one fresh sequence; the plot compares their t
 the comparison tests, seed by seed, the tutorial's claim that sum and concat may do better.
 
     python compare_merge_modes.py
+    python compare_merge_modes.py --heldout-every 10     # also held-out learning curves
     python compare_merge_modes.py --merge-modes sum concat
 """
 
@@ -43,8 +44,13 @@ def parse_args(argv=None):
     parser.add_argument("--merge-modes", nargs="+", choices=list(MODEL_NAMES),
                         default=list(MODEL_NAMES), metavar="MODE",
                         help=f"merge modes to compare, from {', '.join(MODEL_NAMES)}")
-    return cli.parse(parser, argv, check=lambda args: cli.check_distinct(parser, args,
-                                                                          "merge_modes"))
+    cli.add_heldout_argument(parser)
+
+    def check(args):
+        cli.check_distinct(parser, args, "merge_modes")
+        cli.check_heldout_every(parser, args)
+
+    return cli.parse(parser, argv, check)
 
 
 def main(argv=None):

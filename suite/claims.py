@@ -64,6 +64,39 @@ def epochs_to_reference(losses, reference_loss, window=ROLLING_WINDOW):
     return first if np.ndim(losses) > 1 else int(first[0])
 
 
+def heldout_log_loss(probabilities, y):
+    """Mean binary cross-entropy of held-out probabilities over sequences and steps (last two axes)."""
+    p = np.clip(probabilities, 1e-7, 1 - 1e-7)
+    return -np.where(np.asarray(y).astype(bool), np.log(p), np.log(1 - p)).mean(axis=(-2, -1))
+
+
+def first_supported(per_epoch, claims_to_test, step_name="epoch",
+                    measures=("step_accuracy", "sequence_accuracy")):
+    """For each pair a "better" claim compares, on each held-out label measure: the first
+    checkpoint at which the advantage is supported, and whether it stays supported at every
+    later one. per_epoch: tidy rows (model, seed, epoch, step_accuracy, ...)."""
+    pairs = dict.fromkeys((c.first, c.second) for c in claims_to_test if c.expected == "better")
+    rows = []
+    for claim in [Claim(first, second, measure) for first, second in pairs
+                  for measure in measures]:
+        verdicts = {}
+        for epoch, table in per_epoch.groupby(step_name):
+            comparison = compare(table, [claim])
+            if len(comparison):
+                verdicts[epoch] = comparison["verdict"].iloc[0]
+        if not verdicts:
+            continue
+        epochs = sorted(verdicts)
+        supported = [e for e in epochs if verdicts[e] == "supported"]
+        first = supported[0] if supported else np.nan
+        rows.append({"pair": claim.pair, "measure": claim.measure,
+                     f"first_supported_{step_name}": first,
+                     "supported_from_then_on": bool(supported) and all(
+                         verdicts[e] == "supported" for e in epochs if e >= first),
+                     "verdict_at_end": verdicts[epochs[-1]]})
+    return pd.DataFrame(rows)
+
+
 def flip_steps(y):
     """Index of the first label 1 in each sequence (n_timesteps when it never flips)."""
     y = np.asarray(y).astype(bool)

@@ -88,6 +88,19 @@ def add_output_argument(parser, help="folder that receives plots/ and results/")
     parser.add_argument("--output-dir", type=Path, default=REPOSITORY, help=help)
 
 
+def add_heldout_argument(parser):
+    """--heldout-every: held-out learning curves from checkpoints of the same runs."""
+    parser.add_argument("--heldout-every", type=non_negative_int, default=0, metavar="EPOCHS",
+                        help="also score the held-out sequences every this many epochs, for the "
+                             "held-out learning curves (0: only after the last epoch)")
+
+
+def check_heldout_every(parser, args):
+    if args.heldout_every and args.epochs % args.heldout_every:
+        parser.error(f"argument --heldout-every: {args.heldout_every} does not divide --epochs "
+                     f"{args.epochs}")
+
+
 def check_distinct(parser, args, *names):
     """Exit 2 with one line if a list flag repeats a value."""
     for name in names:

@@ -80,6 +80,8 @@ class Results:
     comparison: pd.DataFrame = None  # one row per tested claim, when the script tests claims
     flip_errors: pd.DataFrame = None  # model, seed, offset, error_rate, count
     tables: dict = None  # a script's own tables, {file name: DataFrame}, saved with the rest
+    heldout: pd.DataFrame = None  # model, seed, epoch, step_accuracy, sequence_accuracy, loss
+    heldout_claims: pd.DataFrame = None  # when each claimed advantage appears held out
 
 
 def train_models(models, args, n_sequences=None, batch_size=1, step_name="epoch",
@@ -178,11 +180,19 @@ def run(script, models, args, title, claims_to_test=(), evaluate=None,
     results/ with the other tables, so an interrupted run leaves none of them half-updated.
     """
     step_name = train_options.get("step_name", "epoch")
+    heldout_every = getattr(args, "heldout_every", 0)
+    if heldout_every:
+        train_options["checkpoint_every"] = heldout_every
     with previous_files_kept_on_interrupt():
         results = train_models(models, args, **train_options)
+        if heldout_every:
+            results.heldout = heldout_table(results, step_name)
         if claims_to_test:
             results.comparison = claims.compare(results.summary, claims_to_test)
             results.flip_errors = flip_error_table(results)
+            if heldout_every:
+                results.heldout_claims = claims.first_supported(results.heldout, claims_to_test,
+                                                                step_name)
         if evaluate is not None:
             results.tables = evaluate(results)
         save_results(script, results, args, title, step_name, xlabel)
@@ -192,7 +202,43 @@ def run(script, models, args, title, claims_to_test=(), evaluate=None,
     if results.comparison is not None:
         print()
         print(claims.comparison_table(results.comparison))
+    if results.heldout_claims is not None:
+        print()
+        print(results.heldout_claims.to_string(index=False)
+              + f"\n(the first {step_name} whose held-out scores support each claimed advantage, "
+              f"checked every {heldout_every} {step_name}s)")
     return results
+
+
+def heldout_table(results, step_name="epoch"):
+    """Tidy held-out scores at every checkpoint: model, seed, epoch, step_accuracy, ..."""
+    frames = []
+    for name, runs in results.runs.items():
+        step_accuracy, sequence_accuracy = score(runs.checkpoints, results.eval_y)
+        loss = claims.heldout_log_loss(runs.checkpoints, results.eval_y)
+        for k, epoch in enumerate(runs.checkpoint_steps):
+            frames.append(pd.DataFrame({
+                "model": name, "seed": runs.seeds, step_name: int(epoch),
+                "step_accuracy": step_accuracy[k], "sequence_accuracy": sequence_accuracy[k],
+                "loss": loss[k]}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def plot_heldout(heldout, reference, title, step_name="epoch"):
+    """Held-out learning curves: step accuracy, sequence accuracy and log loss per model."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(17, 5))
+    references = {"step_accuracy": reference.step_accuracy,
+                  "sequence_accuracy": reference.sequence_accuracy, "loss": reference.log_loss}
+    for ax, measure in zip(axes, references):
+        curves = {name: group.pivot(index="seed", columns=step_name, values=measure)
+                  for name, group in heldout.groupby("model", sort=False)}
+        plotting.plot_runs(ax, curves, references[measure],
+                           ylabel=f"held-out {measure.replace('_', ' ')}", xlabel=step_name)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
 
 
 def flip_error_table(results):
@@ -248,6 +294,13 @@ def save_results(script, results, args, title, step_name="epoch",
     tables = {f"results/{script}.csv": results.losses,
               f"results/{script}_summary.csv": results.summary}
     tables.update({f"results/{name}": table for name, table in (results.tables or {}).items()})
+    if results.heldout is not None:
+        tables[f"results/{script}_heldout.csv"] = results.heldout
+        figures[f"plots/{script}_heldout.png"] = plot_heldout(
+            results.heldout, results.reference,
+            f"Held-out scores during training\n{describe(args)}", step_name)
+    if results.heldout_claims is not None:
+        tables[f"results/{script}_heldout_claims.csv"] = results.heldout_claims
     if results.comparison is not None:
         tables[f"results/{script}_comparison.csv"] = results.comparison
         tables[f"results/{script}_flip_errors.csv"] = results.flip_errors

@@ -56,6 +56,24 @@ def plot_loss_curves(ax, curves, reference_loss=None, window=ROLLING_WINDOW, xla
     return ax
 
 
+def plot_runs(ax, curves, reference=None, ylabel="", xlabel="epoch"):
+    """{name: runs x steps DataFrame (columns = steps)}: mean per step with its 95% band."""
+    for color, (name, table) in zip(colors(), curves.items()):
+        steps = table.columns.to_numpy()
+        mean, half_width = mean_and_ci(table.to_numpy())
+        ax.plot(steps, mean, color=color, marker=".",
+                label=f"{name} (mean of {len(table)} runs, 95% CI)")
+        ax.fill_between(steps, mean - half_width, mean + half_width, color=color, alpha=0.2)
+    if reference is not None:
+        ax.axhline(reference, color="black", linestyle="--", linewidth=1.2,
+                   label=f"position-only reference ({reference:.3f})")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="x-small")
+    return ax
+
+
 def plot_flip_errors(ax, error_rates, offsets):
     """{model: runs x offsets} error rates as mean lines with 95% bands, the flip at 0."""
     for color, (name, rates) in zip(colors(), error_rates.items()):

@@ -204,3 +204,31 @@ def test_non_finite_loss_stops_the_run(tmp_path, monkeypatch):
         lstm_baseline.main(TINY + ["--output-dir", str(tmp_path)])
     assert "non-finite" in str(exit_info.value.code)
     assert not [path for path in tmp_path.rglob("*") if path.is_file()]
+
+
+def test_heldout_curves_equal_runs_stopped_at_each_checkpoint(tmp_path):
+    flags = ["--repeats", "2", "--eval-sequences", "20", "--units", "4", "--quiet"]
+    results = compare_directions.main(flags + ["--epochs", "20", "--heldout-every", "10",
+                                               "--output-dir", str(tmp_path / "curves")])
+    heldout = pd.read_csv(tmp_path / "curves" / "results" / "compare_directions_heldout.csv")
+    assert list(heldout.columns) == ["model", "seed", "epoch", "step_accuracy",
+                                     "sequence_accuracy", "loss"]
+    assert sorted(heldout["epoch"].unique()) == [10, 20] and len(heldout) == 4 * 2 * 2
+    assert (tmp_path / "curves" / "plots" / "compare_directions_heldout.png").exists()
+    claims_table = pd.read_csv(tmp_path / "curves" / "results"
+                               / "compare_directions_heldout_claims.csv")
+    assert list(claims_table.columns) == ["pair", "measure", "first_supported_epoch",
+                                          "supported_from_then_on", "verdict_at_end"]
+    shorter = compare_directions.main(flags + ["--epochs", "10",
+                                               "--output-dir", str(tmp_path / "short")])
+    at_10 = heldout[heldout["epoch"] == 10].merge(shorter.summary, on=["model", "seed"],
+                                                  suffixes=("", "_run"))
+    np.testing.assert_allclose(at_10["step_accuracy"], at_10["step_accuracy_run"], atol=1e-9)
+    at_20 = heldout[heldout["epoch"] == 20].merge(results.summary, on=["model", "seed"],
+                                                  suffixes=("", "_run"))
+    np.testing.assert_allclose(at_20["sequence_accuracy"], at_20["sequence_accuracy_run"],
+                               atol=1e-9)
+
+
+def test_heldout_every_must_divide_the_epochs(assert_flag_error):
+    assert_flag_error(compare_merge_modes.main, ["--heldout-every", "7"], "--heldout-every")
