@@ -32,6 +32,27 @@ def book_sequences(seed, n_sequences, n_timesteps):
     return get_sequences(n_sequences, n_timesteps, np.random.default_rng(stream))
 
 
+def evaluate_as_the_book(results, build, n_timesteps):
+    """For every seed: (seed, loss, accuracy, y, yhat), as the book scores its model.
+
+    `model.evaluate` on the seed's 100 fresh book sequences gives loss and accuracy; y and the
+    0/1 predictions yhat cover those 100 and the 10 further ones whose predictions the book prints.
+    """
+    from suite import training
+
+    runs, model = results.runs["bilstm_book"], build()
+    for r, seed in enumerate(runs.seeds):
+        training.load_trained(build, runs, r, model=model)  # one model: Keras traces it once
+        X, y = book_sequences(seed, BOOK_EVALUATION + BOOK_PREDICTIONS, n_timesteps)
+        # On TensorFlow, Keras feeds evaluate and predict through tf.data, whose runtime logs a
+        # harmless version-skew line ("NodeDef mentions attribute use_unbounded_threadpool"):
+        # kept off the terminal like the start-up log.
+        with cli.native_log_filtered():
+            loss, acc = model.evaluate(X[:BOOK_EVALUATION], y[:BOOK_EVALUATION], verbose=0)
+            yhat = (model.predict(X, verbose=0) > 0.5).astype("int32")
+        yield seed, loss, acc, y, yhat
+
+
 def book_evaluation(results, build, args):
     """Each trained model scored as the book does, with `model.evaluate` on 100 fresh sequences.
 
@@ -40,22 +61,13 @@ def book_evaluation(results, build, args):
     """
     import pandas as pd
 
-    from suite import training
-
-    runs = results.runs["bilstm_book"]
-    rows, predictions, model = [], None, build()
-    for r, seed in enumerate(runs.seeds):
-        training.load_trained(build, runs, r, model=model)  # one model: Keras traces it once
-        X, y = book_sequences(seed, BOOK_EVALUATION + BOOK_PREDICTIONS, args.timesteps)
-        # On TensorFlow, tf.data logs a harmless version-skew line the first time: filtered.
-        with cli.native_log_filtered():
-            loss, acc = model.evaluate(X[:BOOK_EVALUATION], y[:BOOK_EVALUATION], verbose=0)
-            yhat = (model.predict(X, verbose=0) > 0.5).astype("int32")
+    rows, predictions = [], None
+    for seed, loss, acc, y, yhat in evaluate_as_the_book(results, build, args.timesteps):
         correct = (yhat == y).all(axis=(1, 2))
         rows.append({"model": "bilstm_book", "seed": seed, "sequences": BOOK_EVALUATION,
                      "loss": loss, "accuracy": acc,
                      "sequences_correct": int(correct[:BOOK_EVALUATION].sum())})
-        if r == 0:
+        if predictions is None:
             predictions = (y[BOOK_EVALUATION:], yhat[BOOK_EVALUATION:])
     return pd.DataFrame(rows), predictions
 

@@ -87,7 +87,7 @@ def main(argv=None):
 
     return experiment.run("compare_directions", get_models(args.timesteps, args.units), args,
                           title="Forward, backward and bidirectional LSTM: training loss",
-                          claims_to_test=CLAIMS)
+                          claims_to_test=CLAIMS, heldout_every=args.heldout_every)
 
 
 if __name__ == "__main__":

@@ -60,7 +60,7 @@ def main(argv=None):
     return experiment.run("compare_merge_modes",
                           get_models(args.timesteps, args.units, args.merge_modes), args,
                           title="Bidirectional LSTM merge modes: training loss",
-                          claims_to_test=CLAIMS)
+                          claims_to_test=CLAIMS, heldout_every=args.heldout_every)
 
 
 if __name__ == "__main__":

@@ -295,22 +295,15 @@ def plot_thresholds(ax, thresholds):
     """Mean P(y_t = 1) against the margin for each model, with the ideal step."""
     from suite import plotting
 
-    for color, (model, group) in zip(plotting.colors(), thresholds.groupby("model", sort=False)):
-        curves = group.pivot(index="seed", columns="margin", values="probability")
-        mean, half_width = plotting.mean_and_ci(curves.to_numpy())
-        ax.plot(curves.columns, mean, color=color, marker=".",
-                label=f"{model} (mean of {len(curves)} runs, 95% CI)")
-        ax.fill_between(curves.columns, mean - half_width, mean + half_width, color=color,
-                        alpha=0.2)
+    curves = {model: group.pivot(index="seed", columns="margin", values="probability")
+              for model, group in thresholds.groupby("model", sort=False)}
     ax.step([MARGIN_BINS[0], 0, MARGIN_BINS[-1]], [0, 1, 1], where="post", color="black",
             linestyle="--", label="ideal: label 1 from margin 0")
-    ax.set_xlabel("margin S_t - timesteps / 4 (bins of 0.1)")
     ax.axhline(0.1, color="grey", linewidth=0.6, linestyle=":")
     ax.axhline(0.9, color="grey", linewidth=0.6, linestyle=":")
-    ax.set_ylabel("mean predicted P(y_t = 1), held-out steps")
+    plotting.plot_runs(ax, curves, xlabel="margin S_t - timesteps / 4 (bins of 0.1)",
+                       ylabel="mean predicted P(y_t = 1), held-out steps")
     ax.set_title("How sharply each model places the threshold")
-    ax.legend(fontsize="small", loc="upper left")
-    ax.grid(alpha=0.3)
 
 
 # ---------------------------------------------------------------- command line

@@ -29,6 +29,7 @@ import pandas as pd
 
 import bilstm_classify
 import lstm_baseline
+from bilstm_book import BOOK_EVALUATION, BOOK_PREDICTIONS
 from suite import cli
 
 SCRIPT = "originals"
@@ -44,7 +45,6 @@ TUTORIAL_STEPS_RIGHT = {"lstm": 9, "bilstm": 10}  # of the 10 Expected/Predicted
 BOOK = {"progress bar loss": 0.0508, "progress bar acc": 0.9817, "evaluate loss": 0.016752,
         "evaluate accuracy": 1.0, "sequences right of 10": 8}
 BOOK_SECONDS = 97
-BOOK_EVALUATION, BOOK_PREDICTIONS = 100, 10
 
 
 # ---------------------------------------------------------------- probabilities of counts
@@ -135,9 +135,10 @@ def tutorial_rows(section, results, name):
 
 def book_rows(results, evaluation):
     """The book's progress bar, evaluation and predictions among the seeds."""
+    from suite import experiment
+
     runs = results.runs["bilstm_book"]
-    sequence_accuracy = ((runs.probabilities > 0.5) == results.eval_y.astype(bool)).all(
-        axis=-1).mean(axis=-1)
+    _, sequence_accuracy = experiment.score(runs.probabilities, results.eval_y)
     measured = {
         "progress bar loss": runs.losses.mean(axis=1),
         "progress bar acc": runs.accuracies.mean(axis=1),
@@ -157,21 +158,12 @@ def book_rows(results, evaluation):
 
 def book_evaluation(results, build, args):
     """Per seed, as the book does it: evaluate on 100 fresh sequences, then 10 more predicted."""
-    from bilstm_book import book_sequences
-    from suite import training
+    from bilstm_book import evaluate_as_the_book
 
-    runs, rows, model = results.runs["bilstm_book"], [], build()
-    # On TensorFlow, Keras's evaluate and predict feed the model through tf.data, whose runtime
-    # logs a harmless version-skew line ("NodeDef mentions attribute use_unbounded_threadpool")
-    # each time: kept off the terminal like the start-up log.
-    with cli.native_log_filtered():
-        for r, seed in enumerate(runs.seeds):
-            training.load_trained(build, runs, r, model=model)
-            X, y = book_sequences(seed, BOOK_EVALUATION + BOOK_PREDICTIONS, args.timesteps)
-            loss, acc = model.evaluate(X[:BOOK_EVALUATION], y[:BOOK_EVALUATION], verbose=0)
-            yhat = model.predict(X[BOOK_EVALUATION:], verbose=0) > 0.5
-            right = int((yhat == y[BOOK_EVALUATION:].astype(bool)).all(axis=(1, 2)).sum())
-            rows.append({"seed": seed, "loss": loss, "accuracy": acc, "predictions_right": right})
+    rows = []
+    for seed, loss, acc, y, yhat in evaluate_as_the_book(results, build, args.timesteps):
+        right = int((yhat == y)[BOOK_EVALUATION:].all(axis=(1, 2)).sum())
+        rows.append({"seed": seed, "loss": loss, "accuracy": acc, "predictions_right": right})
     return pd.DataFrame(rows)
 
 

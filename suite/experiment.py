@@ -171,20 +171,20 @@ def previous_files_kept_on_interrupt():
 
 
 def run(script, models, args, title, claims_to_test=(), evaluate=None,
-        xlabel="epoch (one fresh sequence each)", **train_options):
+        xlabel="epoch (one fresh sequence each)", heldout_every=0, **train_options):
     """Train, then write the CSVs and the plots and print the tables. Returns `Results`.
 
     With `claims_to_test` (a list of `claims.Claim`), also compares the models seed by seed and
-    measures where on the held-out sequences they err relative to the flip step. With `evaluate`,
-    calls evaluate(results) after training; the {file name: DataFrame} it returns is written to
-    results/ with the other tables, so an interrupted run leaves none of them half-updated.
+    measures where on the held-out sequences they err relative to the flip step. With
+    `heldout_every` (in steps), also scores the held-out sequences at checkpoints of the same runs:
+    the held-out learning curves. With `evaluate`, calls evaluate(results) after training; the
+    {file name: DataFrame} it returns is written to results/ with the other tables, so an
+    interrupted run leaves none of them half-updated.
     """
     step_name = train_options.get("step_name", "epoch")
-    heldout_every = getattr(args, "heldout_every", 0)
-    if heldout_every:
-        train_options["checkpoint_every"] = heldout_every
     with previous_files_kept_on_interrupt():
-        results = train_models(models, args, **train_options)
+        results = train_models(models, args, checkpoint_every=heldout_every or None,
+                               **train_options)
         if heldout_every:
             results.heldout = heldout_table(results, step_name)
         if claims_to_test:

@@ -226,26 +226,26 @@ def _reset(model, seed, optimizer_initial):
 
 
 def _run_train_on_batch(model, seeds, X, y, eval_X, verbose, predict_every):
-    losses, probabilities, seconds, trained = [], [], [], []
+    metrics, probabilities, seconds, trained = [], [], [], []
     optimizer_initial = _optimizer_state(model)
     for r, seed in enumerate(seeds):
         _reset(model, seed, optimizer_initial)
         progbar = _progbar(X.shape[1], verbose)
         start = time.perf_counter()
-        run_losses, run_probabilities = [], []
+        run_metrics, run_probabilities = [], []
         for step in range(X.shape[1]):
             # The models compile with metrics=["acc"]: train_on_batch returns [loss, acc].
             loss, acc = model.train_on_batch(X[r, step], y[r, step])
-            run_losses.append((loss, acc))
+            run_metrics.append((loss, acc))
             if progbar:
                 progbar.update(step + 1, [("loss", loss)])
             if (step + 1) % predict_every == 0:
                 run_probabilities.append(_predict(model, eval_X[r]))
         seconds.append(time.perf_counter() - start)
-        losses.append(run_losses)
+        metrics.append(run_metrics)
         probabilities.append(run_probabilities)
         trained.append(_weights_of(model))
-    return _runs_of(seeds, losses, probabilities, seconds, trained, model, "train_on_batch")
+    return _runs_of(seeds, metrics, probabilities, seconds, trained, model, "train_on_batch")
 
 
 def _runs_of(seeds, metrics, probabilities, seconds, trained, model, method):
@@ -362,20 +362,20 @@ def _run_jax(model, seeds, X, y, eval_X, verbose, chunk):
     )
     progbar = _progbar(X.shape[1], verbose)
     start = time.perf_counter()
-    losses, checkpoints = [], []
+    metrics, checkpoints = [], []
     for begin in range(0, X.shape[1], chunk):
-        state, chunk_losses, probabilities = train_and_predict(
+        state, chunk_metrics, probabilities = train_and_predict(
             state, X[:, begin : begin + chunk], y[:, begin : begin + chunk], eval_X
         )
-        losses.append(np.asarray(chunk_losses))
+        metrics.append(np.asarray(chunk_metrics))  # (seeds, chunk, [loss, acc])
         checkpoints.append(probabilities)
         if progbar:
-            progbar.update(begin + chunk, [("loss", float(losses[-1][..., 0].mean()))])
+            progbar.update(begin + chunk, [("loss", float(metrics[-1][..., 0].mean()))])
     checkpoints = np.stack([np.asarray(p) for p in checkpoints])
     seconds = (time.perf_counter() - start) / len(seeds)
     final = [np.asarray(a) for a in state[0] + state[1]]
     trained = [[a[r] for a in final] for r in range(len(seeds))]
-    metrics = np.concatenate(losses, axis=1)
+    metrics = np.concatenate(metrics, axis=1)
     return Runs(
         seeds, metrics[..., 0], metrics[..., 1], checkpoints[-1], np.full(len(seeds), seconds),
         model.count_params(), "compiled", trained, checkpoints,
@@ -447,20 +447,21 @@ def _run_tensorflow(model, seeds, X, y, eval_X, verbose, predict_every):
 
 def _run_tensorflow_seeds(model, train, predict, optimizer_initial, seeds, X, y, eval_X,
                           verbose, chunk, predict_every):
-    losses, probabilities, seconds, trained = [], [], [], []
+    metrics, probabilities, seconds, trained = [], [], [], []
     for r, seed in enumerate(seeds):
         _reset(model, seed, optimizer_initial)
         progbar = _progbar(X.shape[1], verbose)
         start = time.perf_counter()
-        run_losses, run_probabilities = [], []
+        run_metrics, run_probabilities = [], []
         for begin in range(0, X.shape[1], chunk):
-            run_losses.append(train(X[r, begin : begin + chunk], y[r, begin : begin + chunk]).numpy())
+            chunk_metrics = train(X[r, begin : begin + chunk], y[r, begin : begin + chunk])
+            run_metrics.append(chunk_metrics.numpy())  # (chunk, [loss, acc])
             if progbar:
-                progbar.update(begin + chunk, [("loss", float(run_losses[-1][:, 0].mean()))])
+                progbar.update(begin + chunk, [("loss", float(run_metrics[-1][:, 0].mean()))])
             if (begin + chunk) % predict_every == 0:
                 run_probabilities.append(predict(eval_X[r]).numpy())
         seconds.append(time.perf_counter() - start)
-        losses.append(np.concatenate(run_losses))
+        metrics.append(np.concatenate(run_metrics))
         probabilities.append(run_probabilities)
         trained.append(_weights_of(model))
-    return _runs_of(seeds, losses, probabilities, seconds, trained, model, "compiled")
+    return _runs_of(seeds, metrics, probabilities, seconds, trained, model, "compiled")
