@@ -1,10 +1,15 @@
 # Two commands set everything up: `make demo` and `make test`. Both create .venv when needed.
+#
+# Every run target writes under OUT, by default runs/ (git-ignored), so trying things never
+# touches the committed files. OUT=. rewrites the committed plots/ and results/ instead:
+# `make demo OUT=.`, or `make reproduce` for every committed file.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+OUT ?= runs
 
-.PHONY: demo book test test-torch bench clean
+.PHONY: demo curves book atlas originals inside bench reproduce test test-torch clean
 
 $(INSTALLED): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,16 +18,40 @@ $(INSTALLED): requirements.txt
 	touch $(INSTALLED)
 
 # The four tutorial sections with their defaults, in one process (python lstm_baseline.py, then
-# bilstm_classify.py, compare_directions.py, compare_merge_modes.py); plots/ and results/.
+# bilstm_classify.py, compare_directions.py, compare_merge_modes.py), on TensorFlow.
 demo: $(INSTALLED)
-	$(BIN)/python -m suite.demo
+	$(BIN)/python demo.py --output-dir $(OUT)
 
-# The book chapter's run and its exercises, on JAX (about 7 minutes on a 2-core CPU).
+# The two comparisons again, with held-out learning curves (scored every 10 epochs).
+curves: $(INSTALLED)
+	$(BIN)/python compare_directions.py --heldout-every 10 --output-dir $(OUT)
+	$(BIN)/python compare_merge_modes.py --heldout-every 10 --output-dir $(OUT)
+
+# The book chapter's run and its exercises, on JAX.
 book: $(INSTALLED)
-	KERAS_BACKEND=jax $(BIN)/python bilstm_book.py --repeats 5
-	KERAS_BACKEND=jax $(BIN)/python sweep_sequence_length.py
-	KERAS_BACKEND=jax $(BIN)/python smallest_model.py
-	@echo "Plots: $(CURDIR)/plots/  Results: $(CURDIR)/results/"
+	KERAS_BACKEND=jax $(BIN)/python bilstm_book.py --repeats 5 --output-dir $(OUT)
+	KERAS_BACKEND=jax $(BIN)/python sweep_sequence_length.py --output-dir $(OUT)
+	KERAS_BACKEND=jax $(BIN)/python smallest_model.py --output-dir $(OUT)
+
+# Every claim re-tested over sequence length, LSTM size and training length, on JAX.
+atlas: $(INSTALLED)
+	KERAS_BACKEND=jax $(BIN)/python claims_atlas.py --output-dir $(OUT)
+
+# The originals' printed numbers among 30 seeds, on TensorFlow.
+originals: $(INSTALLED)
+	$(BIN)/python originals.py --output-dir $(OUT)
+
+# What the forward and backward LSTMs keep count of, on TensorFlow.
+inside: $(INSTALLED)
+	$(BIN)/python inside_the_model.py --output-dir $(OUT)
+
+# Tutorial loop against the suite's training paths; writes results/benchmark*.csv.
+bench: $(INSTALLED)
+	$(BIN)/python bench.py --output-dir $(OUT)
+
+# Every committed file in plots/ and results/, rewritten in place.
+reproduce:
+	$(MAKE) demo curves book atlas originals inside bench OUT=.
 
 # The whole suite on TensorFlow, then the backend-sensitive tests again on JAX.
 test: $(INSTALLED)
@@ -33,10 +62,6 @@ test: $(INSTALLED)
 test-torch: $(INSTALLED)
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	KERAS_BACKEND=torch $(BIN)/python -m pytest -q -m backend
-
-# Tutorial loop against the suite's training paths; writes results/benchmark.csv.
-bench: $(INSTALLED)
-	$(BIN)/python bench.py
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache __pycache__ suite/__pycache__ tests/__pycache__

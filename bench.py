@@ -177,9 +177,9 @@ def measure_commands(script_repeats):
     print("Timing the tutorial's Bidirectional LSTM script (1,000 fit calls) ...", flush=True)
     row("tutorial script: python suite/tutorial_bilstm.py", "tensorflow", "-",
         time_command([python, "suite/tutorial_bilstm.py"], "tensorflow"))
-    demo = [python, "-m", "suite.demo", "--quiet"]
-    commands = [("make demo: python -m suite.demo", "tensorflow", demo),
-                ("python -m suite.demo", "jax", demo)]
+    demo = [python, "demo.py", "--quiet"]
+    commands = [("make demo: python demo.py", "tensorflow", demo),
+                ("python demo.py", "jax", demo)]
     if script_repeats:
         commands.append((f"python compare_merge_modes.py --repeats {script_repeats}", "jax",
                          [python, "compare_merge_modes.py", "--quiet",
@@ -203,7 +203,8 @@ def measure_demo_passes():
     import tempfile
 
     start = time.perf_counter()
-    from suite import demo, training  # noqa: F401  (importing training starts Keras)
+    import demo
+    from suite import training  # noqa: F401  (importing training starts Keras)
 
     rows = [{"command": "make demo, in one process: importing Keras and TensorFlow",
              "backend": "tensorflow", "cache": "-", "seconds": time.perf_counter() - start}]
@@ -294,10 +295,12 @@ def main(argv=None):
     table.loc[training_rows, "speedup_vs_tutorial"] = reference / table["ms_per_model_step"]
     data_reference = table.loc[table["path"] == "tutorial get_sequence loop", "seconds"].iloc[0]
     table.loc[~training_rows, "speedup_vs_tutorial"] = data_reference / table["seconds"]
+    table["machine"] = outputs.machine()
     tables = {"results/benchmark.csv": table}
     if command_rows:
         commands = pd.DataFrame(command_rows)
         commands["vs_tutorial_script"] = commands["seconds"] / commands["seconds"].iloc[0]
+        commands["machine"] = outputs.machine()
         tables["results/benchmark_commands.csv"] = commands
     outputs.write_results(args.output_dir, tables, name="benchmark")
 
@@ -308,7 +311,7 @@ def main(argv=None):
         lambda s: "" if pd.isna(s) else f"{s:.2f}")
     shown["speedup_vs_tutorial"] = shown["speedup_vs_tutorial"].map("{:,.1f}x".format)
     print()
-    print(shown.drop(columns=["model"]).to_string(index=False))
+    print(shown.drop(columns=["model", "machine"]).to_string(index=False))
     print(f"\nspeed-up: the tutorial loop on "
           f"{'tensorflow' if 'tensorflow' in args.backends else args.backends[0]} "
           "per optimizer step divided by each path's time per model-step (data rows: "
@@ -318,9 +321,9 @@ def main(argv=None):
         shown["seconds"] = shown["seconds"].map("{:.1f}".format)
         shown["vs_tutorial_script"] = shown["vs_tutorial_script"].map("{:.2f}".format)
         print()
-        print(shown.to_string(index=False))
-        print("\n(wall time of each command as its own process, and of each part of the last "
-              "three rows' one process; vs_tutorial_script: that time divided by the tutorial "
+        print(shown.drop(columns=["machine"]).to_string(index=False))
+        print(f"\n(on {outputs.machine()}; wall time of each command as its own process, and "
+              "of each part of the last three rows' one process; vs_tutorial_script: that time divided by the tutorial "
               "script's; cold: empty compilation cache, warm: the cache the cold run filled)")
     return table
 

@@ -13,6 +13,7 @@ from suite import cli
 
 def build_model(n_timesteps=10, units=20, merge_mode="concat"):
     """Bidirectional(LSTM(units)) then TimeDistributed(Dense(1, sigmoid))."""
+    cli.import_keras()  # as quiet as a script: TensorFlow's start-up log is kept off the terminal
     import keras
     from keras import layers
 

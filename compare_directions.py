@@ -26,6 +26,7 @@ def reverse_time(outputs):
 
 def build_backward_aligned(n_timesteps=10, units=20):
     """The backward LSTM with its outputs put back in time order before the per-step Dense."""
+    cli.import_keras()  # as quiet as a script: TensorFlow's start-up log is kept off the terminal
     import keras
     from keras import layers
 

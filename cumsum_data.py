@@ -6,6 +6,10 @@ that limit, so every label sequence reads 0 ... 0 1 ... 1.
 
     python cumsum_data.py            # print one sequence and its labels, as the tutorial does
 
+`get_sequence` is the tutorial's first listing (1-D arrays); `get_reshaped_sequence` is its updated
+form, shaped (1, n_timesteps, 1) for an LSTM, which the complete examples train on; `get_sequences`
+draws many at once.
+
 `position_reference(n_timesteps)` gives the reference every model must beat: the best predictor
 that ignores the values and uses the position alone.
 """
@@ -33,15 +37,29 @@ def limit_for(n_timesteps):
 
 
 def get_sequence(n_timesteps, rng=None):
-    """One sequence: X, y as 1-D arrays of length n_timesteps (the tutorial's function).
+    """One sequence: X, y as 1-D arrays of length n_timesteps (the tutorial's first listing).
 
-    `rng` is a numpy Generator or an int seed; None draws fresh randomness.
+    `rng` is a numpy Generator or an int seed; None draws fresh randomness. For `model.fit`, use
+    `get_reshaped_sequence`, the form of the tutorial's complete examples.
     """
     n_timesteps = _check_size("n_timesteps", n_timesteps)
     rng = np.random.default_rng(rng)
     X = rng.random(n_timesteps)
     y = (np.cumsum(X) >= limit_for(n_timesteps)).astype(np.int32)
     return X, y
+
+
+def get_reshaped_sequence(n_timesteps, rng=None):
+    """One sequence shaped (1, n_timesteps, 1), [samples, timesteps, features]: the tutorial's
+    updated get_sequence, which its complete examples pass to `model.fit` one epoch at a time.
+
+        X, y = get_reshaped_sequence(10)
+        model.fit(X, y, epochs=1, batch_size=1, verbose=2)
+
+    The same draws as `get_sequence` with the same `rng`, reshaped as the tutorial does.
+    """
+    X, y = get_sequence(n_timesteps, rng)
+    return X.reshape(1, len(X), 1), y.reshape(1, len(y), 1)
 
 
 def get_sequences(n_sequences, n_timesteps, rng=None):

@@ -14,11 +14,21 @@ import os
 import re
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from suite import outputs
 
 REPOSITORY = Path(__file__).resolve().parent.parent
+# A learner's run goes here (git-ignored); the committed plots/ and results/ are rewritten only by
+# the make targets, which pass --output-dir . (make demo OUT=.).
+DEFAULT_OUTPUT_DIR = REPOSITORY / "runs"
+# What every script needs beyond the standard library (requirements.txt), as import names.
+REQUIRED_MODULES = ("numpy", "scipy", "pandas", "matplotlib", "keras")
+
+# JAX keeps every compiled program on disk here, so a rerun loads it instead of compiling again.
+# BILSTM_CACHE=off turns that off; BILSTM_CACHE=<folder> puts the cache there instead.
+CACHE_VARIABLE = "BILSTM_CACHE"
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
@@ -84,8 +94,9 @@ def add_run_arguments(parser, repeats, eval_sequences=1000):
     return parser
 
 
-def add_output_argument(parser, help="folder that receives plots/ and results/"):
-    parser.add_argument("--output-dir", type=Path, default=REPOSITORY, help=help)
+def add_output_argument(parser, help="folder that receives plots/ and results/ (the committed "
+                                          "ones are rewritten with --output-dir .)"):
+    parser.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR, help=help)
 
 
 def add_heldout_argument(parser):
@@ -117,16 +128,52 @@ def check_whole_batches(parser, sequences, batch_size, flag="--sequences"):
 
 
 def parse(parser, argv=None, check=None, subfolders=("plots", "results")):
-    """Parse `argv`, run check(args) for what argparse cannot check alone, then prove the output
-    folder by writing in it: all before any work is done, so a refused run leaves nothing behind.
+    """Parse `argv`, run check(args) for what argparse cannot check alone, check that this Python
+    has the requirements, then prove the output folder by writing in it: all before any work is
+    done, so a refused run leaves nothing behind.
+
+    The returned namespace also records the run (`argv`, `started`, `compile_cache`) for the
+    run's own record, `results/<script>_run.csv` (`outputs.run_record`).
     """
+    started = time.perf_counter()
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
     if check is not None:
         check(args)
+    missing = missing_requirements()
+    if missing:
+        parser.exit(2, f"{parser.prog}: error: this Python ({sys.executable}) lacks "
+                       f"{', '.join(missing)}: run the scripts with .venv/bin/python (make demo "
+                       "or make test creates .venv)\n")
     problem = outputs.prove_output_dir(args.output_dir, subfolders)
     if problem:
         parser.error(f"argument --output-dir: {problem}")
+    args.argv, args.started, args.compile_cache = argv, started, compile_cache_state()
     return args
+
+
+def missing_requirements():
+    """The required modules this Python cannot find (found, not imported: this stays fast)."""
+    return [name for name in REQUIRED_MODULES if importlib.util.find_spec(name) is None]
+
+
+def compilation_cache_dir():
+    """The folder of JAX's persistent compilation cache, or None when it is turned off."""
+    setting = os.environ.get(CACHE_VARIABLE, "")
+    if setting.lower() in ("off", "0", "no", "false"):
+        return None
+    return Path(setting) if setting else REPOSITORY / ".cache"
+
+
+def compile_cache_state():
+    """'off', 'cold' (no compiled program kept yet) or 'warm', as a run starts."""
+    folder = compilation_cache_dir()
+    if folder is None:
+        return "off"
+    try:
+        return "warm" if any((folder / "jax").iterdir()) else "cold"
+    except OSError:
+        return "cold"
 
 
 # ---------------------------------------------------------------- a quiet start

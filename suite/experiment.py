@@ -198,7 +198,8 @@ def run(script, models, args, title, claims_to_test=(), evaluate=None,
         save_results(script, results, args, title, step_name, xlabel)
     if not args.quiet:
         print()
-    print(summary_table(results.summary, results.reference, step_name))
+    print(summary_table(results.summary, results.reference, step_name,
+                        n_steps=results.losses[step_name].max()))
     if results.comparison is not None:
         print()
         print(claims.comparison_table(results.comparison))
@@ -282,9 +283,14 @@ def titled_figure(title, draw, *args, **kwargs):
 
 
 def describe(args):
-    runs = "run" if args.repeats == 1 else "runs"
-    return (f"{args.units} units, {args.timesteps} timesteps, {args.repeats} {runs} "
-            f"(seeds {args.seed}-{args.seed + args.repeats - 1})")
+    return f"{args.units} units, {args.timesteps} timesteps, {describe_seeds(args)}"
+
+
+def describe_seeds(args):
+    """'1 run (seed 0)' or '30 runs (seeds 0-29)'."""
+    if args.repeats == 1:
+        return f"1 run (seed {args.seed})"
+    return f"{args.repeats} runs (seeds {args.seed}-{args.seed + args.repeats - 1})"
 
 
 def save_results(script, results, args, title, step_name="epoch",
@@ -306,7 +312,7 @@ def save_results(script, results, args, title, step_name="epoch",
         tables[f"results/{script}_flip_errors.csv"] = results.flip_errors
         figures[f"plots/{script}_flip_errors.png"] = plot_flip_errors(
             results.flip_errors, f"Where the models err on held-out sequences\n{describe(args)}")
-    outputs.write_results(args.output_dir, tables, figures, name=script, quiet=args.quiet)
+    outputs.write_results(args.output_dir, tables, figures, name=script, quiet=args.quiet, run=args)
 
 
 def plot_flip_errors(flip_errors, title):
@@ -317,17 +323,38 @@ def plot_flip_errors(flip_errors, title):
                          np.sort(flip_errors["offset"].unique()))
 
 
-def summary_table(summary, reference, step_name="epoch"):
-    """Mean and standard deviation over runs per model, with the position-only reference."""
-    columns = ["final_loss", "loss_auc", "epochs_to_reference", "step_accuracy",
-               "sequence_accuracy"]
+def mean_and_spread(values, digits=3):
+    """'0.357 ± 0.022' over several runs, '0.357' for one."""
+    spread = f" ± {values.std(ddof=1):.{digits}f}" if len(values) > 1 else ""
+    return f"{values.mean():.{digits}f}{spread}"
+
+
+def epochs_to_reference_text(values, n_steps):
+    """epochs_to_reference in words: 'never' for runs that never got below the reference.
+
+    The CSV keeps n_steps + 1 for those runs (`claims.epochs_to_reference`), so that slower runs
+    compare as slower; a table prints the runs that got there and how many never did.
+    """
+    reached = values[values <= n_steps]
+    if reached.empty:
+        return "never"
+    text = mean_and_spread(reached, digits=0)
+    never = len(values) - len(reached)
+    return f"{text} ({never} of {len(values)} never)" if never else text
+
+
+def summary_table(summary, reference, step_name="epoch", n_steps=None):
+    """Mean and standard deviation over runs per model, with the position-only reference.
+
+    `n_steps` is the length of the runs: an epochs_to_reference above it means never.
+    """
+    columns = ["final_loss", "loss_auc", "step_accuracy", "sequence_accuracy"]
     rows = []
     for name, group in summary.groupby("model", sort=False):
         row = {"model": name, "runs": len(group), "params": f"{group['params'].iloc[0]:,}"}
-        for column in columns:
-            digits = 0 if column == "epochs_to_reference" else 3
-            spread = f" ± {group[column].std(ddof=1):.{digits}f}" if len(group) > 1 else ""
-            row[column] = f"{group[column].mean():.{digits}f}{spread}"
+        row.update({column: mean_and_spread(group[column]) for column in columns})
+        row["epochs_to_reference"] = epochs_to_reference_text(group["epochs_to_reference"],
+                                                              n_steps)
         row["train_seconds"] = f"{group['train_seconds'].mean():.2f}"
         rows.append(row)
     rows.append({"model": "position_only", "runs": "-", "params": "0",
@@ -336,9 +363,11 @@ def summary_table(summary, reference, step_name="epoch"):
                  "step_accuracy": f"{reference.step_accuracy:.3f}",
                  "sequence_accuracy": f"{reference.sequence_accuracy:.3f}",
                  "train_seconds": "-"})
-    table = pd.DataFrame(rows).to_string(index=False)
+    order = ["model", "runs", "params", "final_loss", "loss_auc", "epochs_to_reference",
+             "step_accuracy", "sequence_accuracy", "train_seconds"]
+    table = pd.DataFrame(rows)[order].to_string(index=False)
     steps = "batches" if step_name == "batch" else f"{step_name}s"
     return (f"{table}\n(mean ± standard deviation over runs; accuracies on held-out sequences; "
             f"final_loss = mean training loss of the last {FINAL_LOSS_WINDOW} {steps}; "
             f"loss_auc = mean over all {steps}; epochs_to_reference = first {step_name} "
-            "whose rolling-mean loss is below the reference)")
+            f"whose rolling-mean loss is below the reference, never if none within the run)")

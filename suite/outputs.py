@@ -7,10 +7,18 @@
   reader (or Ctrl-C) never sees half a file. If writing fails after the work is done (disk full,
   the folder removed or replaced during the run), every file goes to a new folder under the
   system's temporary directory instead, and the run ends with one line naming it (exit status 1).
+- With the run's arguments, `write_results` also writes `results/<script>_run.csv`: the command,
+  backend, machine and wall time of the run that wrote the files beside it, so every timing the
+  documentation states comes from the run that measured it.
 """
 
+import datetime
 import os
+import platform
+import shlex
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 
@@ -59,15 +67,55 @@ def atomic_write(path, write):
             os.remove(temporary)
 
 
-def write_results(output_dir, tables=None, figures=None, name="results", quiet=False):
+def machine():
+    """This computer in a few words: architecture, CPU count and model, operating system."""
+    model = platform.processor() or ""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            names = [line.split(":", 1)[1].strip() for line in cpuinfo
+                     if line.lower().startswith(("model name", "hardware"))]
+        model = names[0] if names else model
+    except OSError:
+        pass
+    return f"{platform.machine()}, {os.cpu_count()} CPUs, {model or 'unknown CPU'}, {platform.system()}"
+
+
+def run_record(script, args):
+    """One row about the run behind a script's files: what ran, where, and for how long.
+
+    `args` is the namespace `cli.parse` returned: it holds the flags as given (`argv`), when the
+    script started (`started`) and the state of JAX's compilation cache then (`compile_cache`).
+    """
+    import pandas as pd
+
+    started = getattr(args, "started", None)
+    keras = sys.modules.get("keras")
+    backend = keras.backend.backend() if keras is not None else "-"
+    return pd.DataFrame([{
+        "command": shlex.join(["python", f"{script}.py", *getattr(args, "argv", [])]),
+        "backend": backend,
+        "keras": getattr(keras, "__version__", "-"),
+        "compile_cache": getattr(args, "compile_cache", "-") if backend == "jax" else "-",
+        "wall_seconds": round(time.perf_counter() - args.started, 1) if started else float("nan"),
+        "finished_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M"),
+        "machine": machine(),
+        "python": platform.python_version(),
+    }])
+
+
+def write_results(output_dir, tables=None, figures=None, name="results", quiet=False, run=None):
     """Write {relative path: DataFrame} as CSV and {relative path: Figure} as PNG under output_dir.
 
-    Returns the folder written to. If output_dir fails, everything is written to a new temporary
-    folder and SystemExit says where (exit status 1): nothing measured is lost.
+    With `run` (the script's parsed arguments), also writes `results/<name>_run.csv`
+    (`run_record`), timed up to this call. Returns the folder written to. If output_dir fails,
+    everything is written to a new temporary folder and SystemExit says where (exit status 1):
+    nothing measured is lost.
     """
     import matplotlib.pyplot as plt
 
-    tables, figures = tables or {}, figures or {}
+    tables, figures = dict(tables or {}), figures or {}
+    if run is not None:
+        tables[f"results/{name}_run.csv"] = run_record(name, run)
     writers = {relative: (lambda temporary, table=table: table.to_csv(temporary, index=False))
                for relative, table in tables.items()}
     writers.update({relative: (lambda temporary, fig=fig: fig.savefig(temporary, format="png",
@@ -87,6 +135,7 @@ def write_results(output_dir, tables=None, figures=None, name="results", quiet=F
     finally:
         for fig in figures.values():
             plt.close(fig)
-    if not quiet:
-        print(f"Wrote under {output_dir}: " + ", ".join(str(relative) for relative in writers))
+    where = Path(output_dir).resolve()
+    print(f"Wrote {len(writers)} files under {where}" if quiet else
+          f"Wrote under {where}: " + ", ".join(str(relative) for relative in writers))
     return Path(output_dir)

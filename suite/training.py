@@ -21,35 +21,21 @@ On JAX, compiled programs are also kept on disk (`compilation_cache_dir`), so a 
 compiling them.
 """
 
-import os
 import re
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from suite import weights
-from suite.cli import REPOSITORY, import_keras
+from suite.cli import compilation_cache_dir, import_keras
 
 keras = import_keras()
 
 METHODS = ("auto", "compiled", "train_on_batch")
 
-# JAX keeps every compiled program on disk here, so a rerun loads it instead of compiling again.
-# BILSTM_CACHE=off turns that off; BILSTM_CACHE=<folder> puts the cache there instead.
-CACHE_VARIABLE = "BILSTM_CACHE"
-
-
-def compilation_cache_dir():
-    """The folder of the persistent compilation cache, or None when it is turned off."""
-    setting = os.environ.get(CACHE_VARIABLE, "")
-    if setting.lower() in ("off", "0", "no", "false"):
-        return None
-    return Path(setting) if setting else REPOSITORY / ".cache"
-
-
+# JAX keeps every compiled program on disk (BILSTM_CACHE, `cli.compilation_cache_dir`).
 if keras.backend.backend() == "jax" and compilation_cache_dir() is not None:
     import jax
 

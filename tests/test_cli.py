@@ -191,3 +191,19 @@ def test_a_run_starts_quietly_where_tensorflow_is_noisy(tmp_path):
     assert completed.returncode == 0, completed.stderr
     assert completed.stderr == ""
     assert "bilstm_con" in completed.stdout
+
+
+@pytest.mark.backend
+@pytest.mark.parametrize("module, builder", [("lstm_baseline", "build_model"),
+                                             ("bilstm_classify", "build_model"),
+                                             ("compare_directions", "build_backward_aligned")])
+def test_a_model_builder_used_as_a_library_starts_as_quietly_as_a_script(module, builder):
+    """From a Python shell, building a tutorial model loads Keras without the native log."""
+    noisy = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": "1", "PYTHONPATH": str(REPOSITORY)}
+    noisy.pop("TF_CPP_MIN_LOG_LEVEL", None)
+    completed = subprocess.run(
+        [sys.executable, "-c", f"import {module}; print({module}.{builder}().count_params())"],
+        capture_output=True, text=True, env=noisy, cwd=REPOSITORY)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stderr == ""
+    assert int(completed.stdout) > 0

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from cumsum_data import get_sequence, get_sequences, limit_for, position_reference
+from cumsum_data import (get_reshaped_sequence, get_sequence, get_sequences, limit_for,
+                         position_reference)
 
 
 def test_get_sequence_shapes_range_and_labels():
@@ -93,3 +94,11 @@ def test_position_reference_by_hand_for_one_step():
     assert reference.step_accuracy == pytest.approx(0.75)
     assert reference.sequence_accuracy == pytest.approx(0.75)
     assert reference.log_loss == pytest.approx(-(0.75 * np.log(0.75) + 0.25 * np.log(0.25)))
+
+
+def test_reshaped_sequence_is_the_tutorials_fit_form_of_the_same_draws():
+    X, y = get_sequence(10, rng=7)
+    X3, y3 = get_reshaped_sequence(10, rng=7)
+    assert X3.shape == (1, 10, 1) and y3.shape == (1, 10, 1)
+    np.testing.assert_array_equal(X3[0, :, 0], X)
+    np.testing.assert_array_equal(y3[0, :, 0], y)

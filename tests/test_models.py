@@ -73,3 +73,16 @@ def test_aligned_backward_lstm_puts_outputs_back_in_time_order():
     dense = forward.layers[-1]
     np.testing.assert_allclose(aligned_out, keras.ops.convert_to_numpy(dense(lstm_on_reversed)),
                                atol=1e-5)
+
+
+def test_the_tutorials_loop_runs_on_the_reshaped_sequence():
+    """The tutorial's complete listing, copied: fit one epoch on each fresh reshaped sequence."""
+    from cumsum_data import get_reshaped_sequence
+
+    model = lstm_baseline.build_model(units=2)
+    for epoch in range(3):
+        X, y = get_reshaped_sequence(10, rng=epoch)
+        history = model.fit(X, y, epochs=1, batch_size=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    yhat = (model.predict(X, verbose=0) > 0.5).astype(int)
+    assert yhat.shape == y.shape

@@ -9,9 +9,10 @@ It prints and writes what the four commands print and write,
 
 but in one process, so Keras starts once and each model's compiled training program is built
 once: the LSTM of the first section and the BiLSTM of the second train with the same programs
-as the comparisons that follow.
+as the comparisons that follow. Like them, it writes under runs/ unless told otherwise;
+`make demo OUT=.` rewrites the committed plots/ and results/.
 
-    python -m suite.demo
+    python demo.py
 """
 
 import time
@@ -39,8 +40,9 @@ def main(argv=None):
     for section in SECTIONS:
         print(f"\n$ python {section.__name__}.py {' '.join(flags)}\n", flush=True)
         section.main(flags)
+    output_dir = args.output_dir.resolve()
     print(f"\nThe four sections took {time.perf_counter() - start:.1f} s. "
-          f"Plots: {args.output_dir / 'plots'}  Results: {args.output_dir / 'results'}")
+          f"Plots: {output_dir / 'plots'}  Results: {output_dir / 'results'}")
 
 
 if __name__ == "__main__":
