@@ -302,7 +302,7 @@ def main(argv=None):
         commands["vs_tutorial_script"] = commands["seconds"] / commands["seconds"].iloc[0]
         commands["machine"] = outputs.machine()
         tables["results/benchmark_commands.csv"] = commands
-    outputs.write_results(args.output_dir, tables, name="benchmark")
+    outputs.write_results(args.output_dir, tables, name="bench", run=args)
 
     shown = table.copy()
     shown["seconds"] = shown["seconds"].map("{:.3f}".format)

@@ -93,40 +93,80 @@ def test_claims(per_seed):
     return pd.concat(frames, ignore_index=True).drop(columns=["expected"])
 
 
+# What each measure is, for the figures' titles, and how to read the sign of a difference.
+MEASURE_NAMES = {
+    "final_loss": ("Final training loss", "negative: the first model's loss is lower"),
+    "step_accuracy": ("Held-out step accuracy", "positive: the first model is more accurate"),
+    "sequence_accuracy": ("Held-out sequence accuracy (every step right)",
+                          "positive: the first model is more accurate"),
+    "heldout_loss": ("Held-out log loss", "negative: the first model's loss is lower"),
+}
+VERDICT_COLOURS = {"supported": "#7cc47c", "inconclusive": "#d4d4d4", "not supported": "#e8837f"}
+TUTORIAL_SETTING = (10, 20, 250)  # (timesteps, units, epochs) of the tutorial's claims table
+
+
 def plot(atlas, args):
-    """One heat map per claim, measure and training length: units by timesteps, cells coloured by
-    verdict with the difference written in them."""
+    """{path: figure}, one figure per measure: a row per claim, a column per training length,
+    each panel units by timesteps with cells coloured by verdict and the difference written in."""
+    return {f"plots/{SCRIPT}_{measure}.png": plot_measure(atlas[atlas["measure"] == measure],
+                                                          measure, args)
+            for measure in MEASURES if (atlas["measure"] == measure).any()}
+
+
+def plot_measure(atlas, measure, args):
+    """One measure's verdicts for every claim (rows) and training length (columns)."""
+    import textwrap
+
     import matplotlib.pyplot as plt
     from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch, Rectangle
 
-    colours = ListedColormap(["#d9534f", "#cccccc", "#5cb85c"])
-    columns = [(measure, epochs) for measure in MEASURES for epochs in args.epochs]
-    fig, axes = plt.subplots(len(CLAIMS), len(columns), squeeze=False,
-                             figsize=(2.3 * len(columns) + 1, 2.0 * len(CLAIMS) + 1))
-    for i, (label, *_) in enumerate(CLAIMS):
-        for j, (measure, epochs) in enumerate(columns):
-            ax = axes[i, j]
-            cell = atlas[(atlas["claim"] == label) & (atlas["measure"] == measure)
-                         & (atlas["epochs"] == epochs)]
+    colours = ListedColormap([VERDICT_COLOURS[verdict] for verdict in VERDICT_CODES])
+    claims = [label for label, *_ in CLAIMS if (atlas["claim"] == label).any()]
+    n_timesteps, n_units = atlas["timesteps"].nunique(), atlas["units"].nunique()
+    # Cells wide enough for "+0.123" at 10 pt, in a figure under 900 px wide at 120 dpi.
+    panel_width, panel_height = 0.62 * n_timesteps, 0.3 * n_units
+    width = max(panel_width * len(args.epochs) + 1.2, 6.4)
+    fig = plt.figure(layout="constrained",
+                     figsize=(width, (panel_height + 0.85) * len(claims) + 1.5))
+    # A row for the colour key under the title, then a row per claim.
+    key, *rows = fig.subfigures(len(claims) + 1, 1,
+                                height_ratios=[0.4] + [panel_height + 0.85] * len(claims))
+    for row, label in zip(rows, claims):
+        row.suptitle(f"Claim {label}", fontsize=11, fontweight="bold", x=0.01, ha="left")
+        axes = row.subplots(1, len(args.epochs), sharey=True, squeeze=False)[0]
+        for ax, epochs in zip(axes, args.epochs):
+            cell = atlas[(atlas["claim"] == label) & (atlas["epochs"] == epochs)]
             codes = cell.pivot(index="units", columns="timesteps", values="verdict").map(
                 VERDICT_CODES.get)
             differences = cell.pivot(index="units", columns="timesteps", values="difference")
             ax.imshow(codes.to_numpy(dtype=float), cmap=colours, vmin=0, vmax=2, aspect="auto")
             for (y, x), value in np.ndenumerate(differences.to_numpy()):
-                ax.text(x, y, f"{value:+.3f}", ha="center", va="center", fontsize=6)
-            ax.set_xticks(range(len(codes.columns)), codes.columns, fontsize=6)
-            ax.set_yticks(range(len(codes.index)), codes.index, fontsize=6)
-            if i == 0:
-                ax.set_title(f"{measure}\n{epochs:,} epochs", fontsize=8)
-            if j == 0:
-                ax.set_ylabel(f"{label}\nunits", fontsize=7)
-            if i == len(CLAIMS) - 1:
-                ax.set_xlabel("timesteps", fontsize=7)
-    fig.suptitle("The tutorial's claims in every setting: green supported, grey inconclusive, "
-                 "red not supported\n(paired bootstrap 95% intervals over seeds "
-                 f"{args.seed}-{args.seed + args.repeats - 1}; each number is the mean difference "
-                 "first - second)", fontsize=10)
-    fig.tight_layout(rect=(0, 0, 1, 0.97))
+                if np.isnan(value):  # a setting this run did not train
+                    continue
+                ax.text(x, y, f"{value:+.3f}", ha="center", va="center", fontsize=10)
+            timesteps, units, tutorial_epochs = TUTORIAL_SETTING
+            if (epochs == tutorial_epochs and timesteps in codes.columns
+                    and units in codes.index):
+                x, y = list(codes.columns).index(timesteps), list(codes.index).index(units)
+                ax.add_patch(Rectangle((x - 0.5, y - 0.5), 1, 1, fill=False, linewidth=2.5))
+            ax.set_xticks(range(len(codes.columns)), codes.columns, fontsize=9)
+            ax.set_yticks(range(len(codes.index)), codes.index, fontsize=9)
+            ax.tick_params(length=0)
+            ax.set_title(f"after {epochs:,} epochs", fontsize=10)
+        axes[0].set_ylabel("units", fontsize=9)
+        for ax in axes:
+            ax.set_xlabel("timesteps", fontsize=9)
+    name, sign = MEASURE_NAMES[measure]
+    explained = (f"The tutorial's claims in every setting. Each number: the mean difference "
+                 f"first - second over {cli.describe_seeds(args)} ({sign}); colour: the verdict of its paired "
+                 "bootstrap 95% interval")
+    fig.suptitle(f"{name}\n" + textwrap.fill(explained, int(width * 12.5)), fontsize=11)
+    handles = [Patch(facecolor=VERDICT_COLOURS[verdict], edgecolor="grey", label=verdict)
+               for verdict in reversed(VERDICT_CODES)]
+    handles.append(Patch(fill=False, linewidth=2.5, label="the tutorial's setting"))
+    key.legend(handles=handles, loc="center", ncol=len(handles), fontsize=10, frameon=False,
+               handlelength=1.5, handletextpad=0.5, columnspacing=1.0)
     return fig
 
 
@@ -176,7 +216,7 @@ def main(argv=None):
         outputs.write_results(
             args.output_dir,
             {f"results/{SCRIPT}.csv": atlas, f"results/{SCRIPT}_runs.csv": per_seed},
-            {f"plots/{SCRIPT}.png": plot(atlas, args)}, name=SCRIPT, quiet=args.quiet)
+            plot(atlas, args), name=SCRIPT, quiet=args.quiet, run=args)
     if not args.quiet:
         print()
     print(printed_table(atlas))

@@ -222,19 +222,21 @@ def printed_tables(probes, summary):
 def plot(probes, thresholds, traces, results, args):
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 3, figsize=(19, 6))
+    fig, axes = plt.subplots(1, 3, figsize=(19, 7))  # the legends sit under the axes
     plot_traces(axes[0], probes, traces, results.eval_X[0, 0, :, 0], args)
     plot_r2(axes[1], probes, args)
     plot_thresholds(axes[2], thresholds)
-    seeds = f"seeds {args.seed}-{args.seed + args.repeats - 1}"
     fig.suptitle(f"Inside the model: {args.units} units, {args.timesteps} timesteps, "
-                 f"{args.epochs:,} epochs, {seeds}, {args.eval_sequences:,} held-out sequences")
+                 f"{args.epochs:,} epochs, {cli.describe_seeds(args)}, "
+                 f"{args.eval_sequences:,} held-out sequences")
     fig.tight_layout()
     return fig
 
 
 def plot_traces(ax, probes, traces, values, args):
     """Seed 0's BiLSTM on one held-out sequence: the sums, and the unit that tracks each best."""
+    from suite import plotting
+
     steps = np.arange(args.timesteps)
     running = np.cumsum(values)
     remaining = np.cumsum(values[::-1])[::-1]
@@ -255,11 +257,10 @@ def plot_traces(ax, probes, traces, values, args):
     ax.set_xlabel("step t")
     ax.set_ylabel("sum of the values")
     ax.set_title(f"One held-out sequence, BiLSTM of seed {args.seed}")
+    ax.grid(alpha=0.3)
     lines = ax.get_legend_handles_labels()
     twin_lines = twin.get_legend_handles_labels()
-    ax.legend(lines[0] + twin_lines[0], lines[1] + twin_lines[1], fontsize="small",
-              loc="upper left")
-    ax.grid(alpha=0.3)
+    plotting.legend_below(ax, lines[0] + twin_lines[0], lines[1] + twin_lines[1])
 
 
 def plot_r2(ax, probes, args):
@@ -283,12 +284,11 @@ def plot_r2(ax, probes, args):
     ax.set_xticks(range(len(TARGETS)),
                   [t.replace("_beyond_position", "\nbeyond position").replace("_", " ")
                    for t in TARGETS], fontsize="small")
-    ax.set_ylim(min(0, ax.get_ylim()[0]), 1.3)  # room for the legend above the bars
     ax.axhline(0, color="black", linewidth=0.8)
     ax.set_ylabel("R-squared on held-out sequences")
     ax.set_title(f"Linear read-outs from each state (mean of {args.repeats} runs, 95% CI)")
-    ax.legend(fontsize="x-small", ncol=4, loc="upper center")
     ax.grid(alpha=0.3, axis="y")
+    plotting.legend_below(ax, title="model, direction, state (h: hidden, c: cell)")
 
 
 def plot_thresholds(ax, thresholds):
@@ -335,7 +335,7 @@ def main(argv=None):
             {f"results/{SCRIPT}.csv": probes, f"results/{SCRIPT}_threshold.csv": thresholds,
              f"results/{SCRIPT}_summary.csv": summary},
             {f"plots/{SCRIPT}.png": plot(probes, thresholds, traces, results, args)},
-            name=SCRIPT, quiet=args.quiet)
+            name=SCRIPT, quiet=args.quiet, run=args)
     if not args.quiet:
         print()
     print(printed_tables(probes, summary))

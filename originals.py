@@ -206,7 +206,7 @@ def plot(table, values, reference, args):
     import matplotlib.pyplot as plt
 
     columns = 6
-    rows = math.ceil(len(table) / columns)
+    rows = math.ceil((len(table) + 1) / columns)  # and a panel of its own for the legend
     fig, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, 2.3 * rows), squeeze=False)
     rng = np.random.default_rng(0)  # jitter only
     for ax, row in zip(axes.flat, table.itertuples()):
@@ -226,7 +226,12 @@ def plot(table, values, reference, args):
         ax.tick_params(labelsize="x-small")
     for ax in list(axes.flat)[len(table):]:
         ax.axis("off")
-    axes.flat[0].legend(fontsize="x-small", loc="lower left")
+    # The legend takes the first empty panel, so it covers no seed. A panel with a reference has
+    # every kind of mark: seeds, the printed number and the position-only reference.
+    with_reference = next((ax for ax in axes.flat[:len(table)]
+                           if len(ax.get_legend_handles_labels()[0]) == 3), axes.flat[0])
+    axes.flat[len(table)].legend(*with_reference.get_legend_handles_labels(), loc="center",
+                                 fontsize="small")
     fig.suptitle(f"The originals' printed numbers (red) among {args.repeats} seeds "
                  f"({args.seed}-{args.seed + args.repeats - 1}) of the same protocol")
     fig.tight_layout()
@@ -307,7 +312,7 @@ def main(argv=None):
             args.output_dir,
             {f"results/{SCRIPT}.csv": table, f"results/{SCRIPT}_book_timing.csv": timings},
             {f"plots/{SCRIPT}.png": plot(table, values, results.reference, args)},
-            name=SCRIPT, quiet=args.quiet)
+            name=SCRIPT, quiet=args.quiet, run=args)
     if not args.quiet:
         print()
     print(printed_table(table))

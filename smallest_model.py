@@ -105,9 +105,11 @@ def plot(checkpoints, args):
         axes[row, 0].set_ylabel(f"seeds, scored on the book's {BOOK_EVALUATION} sequences")
     for ax in axes[-1]:
         ax.set_xlabel("training sequences seen")
-    axes[0, -1].legend(fontsize="small")
+    # To the right of the top right panel, outside the data; tight_layout makes room for it.
+    axes[0, -1].legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1),
+                       borderaxespad=0)
     fig.suptitle("How many seeds score 100% (top) or 99% (bottom) per timestep on the book's "
-                 f"evaluation\nBidirectional LSTM, seeds {args.seed}-{args.seed + args.repeats - 1}")
+                 f"evaluation\nBidirectional LSTM, {cli.describe_seeds(args)}")
     fig.tight_layout()
     return fig
 
@@ -177,7 +179,7 @@ def main(argv=None):
         outputs.write_results(
             args.output_dir,
             {f"results/{SCRIPT}.csv": checkpoints, f"results/{SCRIPT}_summary.csv": table},
-            {f"plots/{SCRIPT}.png": plot(checkpoints, args)}, name=SCRIPT, quiet=args.quiet)
+            {f"plots/{SCRIPT}.png": plot(checkpoints, args)}, name=SCRIPT, quiet=args.quiet, run=args)
     if not args.quiet:
         print()
     print(printed_table(table))

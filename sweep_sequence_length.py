@@ -58,7 +58,7 @@ def plot_grid(table, args):
     return experiment.titled_figure(
         "Held-out whole-sequence accuracy of the Bidirectional LSTM\n"
         f"{args.sequences:,} training sequences in batches of {args.batch_size}; mean of "
-        f"{args.repeats} runs (seeds {args.seed}-{args.seed + args.repeats - 1}),\n"
+        f"{cli.describe_seeds(args)},\n"
         f"{args.eval_sequences:,} held-out sequences each; ref. = position-only reference",
         plotting.plot_heat_map, grid.to_numpy(), [f"{u}" for u in grid.index], columns,
         label="share of held-out sequences with every step right",
@@ -104,7 +104,7 @@ def main(argv=None):
         table = run_grid(args)
         outputs.write_results(args.output_dir, {f"results/{SCRIPT}.csv": table},
                               {f"plots/{SCRIPT}.png": plot_grid(table, args)}, name=SCRIPT,
-                              quiet=args.quiet)
+                              quiet=args.quiet, run=args)
     if not args.quiet:
         print()
     print(printed_table(table))

@@ -99,6 +99,13 @@ def add_output_argument(parser, help="folder that receives plots/ and results/ (
     parser.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR, help=help)
 
 
+def describe_seeds(args):
+    """The runs of --seed and --repeats in words: '1 run (seed 0)', '30 runs (seeds 0-29)'."""
+    if args.repeats == 1:
+        return f"1 run (seed {args.seed})"
+    return f"{args.repeats} runs (seeds {args.seed}-{args.seed + args.repeats - 1})"
+
+
 def add_heldout_argument(parser):
     """--heldout-every: held-out learning curves from checkpoints of the same runs."""
     parser.add_argument("--heldout-every", type=non_negative_int, default=0, metavar="EPOCHS",
@@ -166,14 +173,15 @@ def compilation_cache_dir():
 
 
 def compile_cache_state():
-    """'off', 'cold' (no compiled program kept yet) or 'warm', as a run starts."""
+    """JAX's compilation cache as a run starts: 'off', or how many compiled programs it holds
+    (0: every program compiles in this run)."""
     folder = compilation_cache_dir()
     if folder is None:
         return "off"
     try:
-        return "warm" if any((folder / "jax").iterdir()) else "cold"
+        return f"{sum(1 for _ in (folder / 'jax').iterdir())} programs"
     except OSError:
-        return "cold"
+        return "0 programs"
 
 
 # ---------------------------------------------------------------- a quiet start

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from cumsum_data import get_sequences, position_reference
-from suite import claims, outputs, plotting, training
+from suite import claims, cli, outputs, plotting, training
 from suite.training import keras
 
 FINAL_LOSS_WINDOW = 50  # final_loss is the mean loss of the last 50 epochs
@@ -283,14 +283,7 @@ def titled_figure(title, draw, *args, **kwargs):
 
 
 def describe(args):
-    return f"{args.units} units, {args.timesteps} timesteps, {describe_seeds(args)}"
-
-
-def describe_seeds(args):
-    """'1 run (seed 0)' or '30 runs (seeds 0-29)'."""
-    if args.repeats == 1:
-        return f"1 run (seed {args.seed})"
-    return f"{args.repeats} runs (seeds {args.seed}-{args.seed + args.repeats - 1})"
+    return f"{args.units} units, {args.timesteps} timesteps, {cli.describe_seeds(args)}"
 
 
 def save_results(script, results, args, title, step_name="epoch",

@@ -16,6 +16,7 @@ import datetime
 import os
 import platform
 import shlex
+import shutil
 import sys
 import tempfile
 import time
@@ -53,14 +54,26 @@ def describe(error, path):
     return f"cannot write to {where}: {error.strerror or error}"
 
 
+def file_mode():
+    """The permissions an ordinary new file gets under the process's umask (0644 under 022)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def atomic_write(path, write):
-    """Call write(temporary path), then rename it onto `path`: readers never see half a file."""
+    """Call write(temporary path), then rename it onto `path`: readers never see half a file.
+
+    `mkstemp` makes the temporary file readable by its owner only; it gets the umask's
+    permissions before the rename, as a file written in place would have.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(handle)
     try:
         write(temporary)
+        os.chmod(temporary, file_mode())
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):
@@ -127,9 +140,17 @@ def write_results(output_dir, tables=None, figures=None, name="results", quiet=F
                 atomic_write(Path(output_dir) / relative, write)
         except OSError as error:
             problem = describe(error, output_dir)
-            fallback = Path(tempfile.mkdtemp(prefix=f"{name}-"))
-            for relative, write in writers.items():
-                atomic_write(fallback / relative, write)
+            fallback = None
+            try:
+                fallback = Path(tempfile.mkdtemp(prefix=f"{name}-"))
+                for relative, write in writers.items():
+                    atomic_write(fallback / relative, write)
+            except OSError as second:
+                if fallback is not None:
+                    shutil.rmtree(fallback, ignore_errors=True)
+                raise SystemExit(f"error: {problem}; the fallback folder failed too "
+                                 f"({describe(second, tempfile.gettempdir())}): nothing of this "
+                                 "run could be written") from None
             raise SystemExit(f"error: {problem}; every result of this run was written to "
                              f"{fallback} instead") from None
     finally:

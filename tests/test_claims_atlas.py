@@ -50,7 +50,8 @@ def test_files_and_columns(tmp_path):
     assert len(written) == len(atlas) == 2 * len(claims_atlas.CLAIMS) * len(claims_atlas.MEASURES)
     runs = pd.read_csv(tmp_path / "results" / "claims_atlas_runs.csv")
     assert len(runs) == 2 * 7 * 3 and set(runs["epochs"]) == {50, 100}
-    assert (tmp_path / "plots" / "claims_atlas.png").stat().st_size > 20_000
+    for measure in claims_atlas.MEASURES:
+        assert (tmp_path / "plots" / f"claims_atlas_{measure}.png").stat().st_size > 20_000
 
 
 def test_held_out_log_loss_by_hand():

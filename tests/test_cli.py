@@ -1,5 +1,6 @@
 """First contact: flags before Keras, a quiet start on any CPU, and no finished run lost."""
 
+import errno
 import os
 import platform
 import re
@@ -156,6 +157,53 @@ def test_results_go_to_a_fallback_folder_when_the_output_folder_is_replaced(tmp_
     assert (fallback / "results" / "lstm_baseline_summary.csv").exists()
     assert (fallback / "plots" / "lstm_baseline.png").stat().st_size > 10_000
     assert output_dir.read_text() == "not a folder any more"
+
+
+def _disk_full_under(folder):
+    """A DataFrame.to_csv that fails with ENOSPC for every file under `folder`, as a full disk."""
+    real = pd.DataFrame.to_csv
+
+    def to_csv(self, path, *args, **kwargs):
+        if str(path).startswith(str(folder)):
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return real(self, path, *args, **kwargs)
+
+    return to_csv
+
+
+FLAGS = ["--epochs", "5", "--units", "2", "--eval-sequences", "5", "--quiet"]
+
+
+def test_a_full_disk_after_training_sends_every_file_to_the_fallback(tmp_path, monkeypatch):
+    output_dir, spare = tmp_path / "full", tmp_path / "spare"
+    spare.mkdir()
+    monkeypatch.setattr(pd.DataFrame, "to_csv", _disk_full_under(output_dir))
+    monkeypatch.setattr(tempfile, "tempdir", str(spare))
+    with pytest.raises(SystemExit) as exit_info:
+        lstm_baseline.main(FLAGS + ["--output-dir", str(output_dir)])
+    message = exit_info.value.code
+    assert isinstance(message, str) and len(message.splitlines()) == 1
+    assert "No space left on device" in message
+    fallback = Path(re.search(r"written to (\S+) instead", message).group(1))
+    assert fallback.parent == spare
+    assert sorted(p.name for p in (fallback / "results").iterdir()) == [
+        "lstm_baseline.csv", "lstm_baseline_run.csv", "lstm_baseline_summary.csv"]
+    assert (fallback / "plots" / "lstm_baseline.png").exists()
+    assert not [p for p in output_dir.rglob("*") if p.is_file()]
+
+
+def test_when_the_fallback_fails_too_the_run_says_so_in_one_line(tmp_path, monkeypatch):
+    output_dir = tmp_path / "full"
+    monkeypatch.setattr(pd.DataFrame, "to_csv", _disk_full_under(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with pytest.raises(SystemExit) as exit_info:
+        lstm_baseline.main(FLAGS + ["--output-dir", str(output_dir)])
+    message = exit_info.value.code
+    assert isinstance(message, str) and len(message.splitlines()) == 1
+    assert "the fallback folder failed too" in message
+    assert "nothing of this run could be written" in message
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert not list(tmp_path.glob("lstm_baseline-*"))  # no empty fallback folder left behind
 
 
 def test_native_start_up_lines_are_filtered_and_everything_else_passes(tmp_path, capfd,

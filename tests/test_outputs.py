@@ -1,7 +1,9 @@
 """Where a run writes, what it records about itself, and how its tables read."""
 
 import hashlib
+import os
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -57,7 +59,10 @@ def test_every_run_records_its_command_backend_machine_and_wall_time(tmp_path):
     assert row["keras"] == experiment.keras.__version__
     assert row["machine"] == outputs.machine() and "CPUs" in row["machine"]
     assert 0 < row["wall_seconds"] < 600
-    assert row["compile_cache"] in (("off", "cold", "warm") if row["backend"] == "jax" else ("-",))
+    if row["backend"] == "jax":
+        assert row["compile_cache"] == "off" or row["compile_cache"].endswith(" programs")
+    else:
+        assert row["compile_cache"] == "-"
 
 
 def test_a_python_without_the_requirements_is_told_to_use_the_venv(tmp_path, monkeypatch,
@@ -87,3 +92,17 @@ def test_never_reads_as_a_word_in_the_printed_table():
     assert "never" in by_model["never_model"] and "11" not in by_model["never_model"]
     assert "5 ± 1 (1 of 3 never)" in by_model["mixed"]
     assert "4 ± 1" in by_model["always"] and "never" not in by_model["always"]
+
+
+def test_written_files_get_the_permissions_of_an_ordinary_write(tmp_path):
+    previous = os.umask(0o022)
+    try:
+        lstm_baseline.main(TINY + ["--output-dir", str(tmp_path)])
+        ordinary = tmp_path / "ordinary"
+        ordinary.write_text("x")
+    finally:
+        os.umask(previous)
+    written = [p for p in tmp_path.rglob("*") if p.is_file() and p != ordinary]
+    assert len(written) == 4  # three CSVs and a plot
+    assert {stat.S_IMODE(p.stat().st_mode) for p in written} == {0o644}
+    assert stat.S_IMODE(ordinary.stat().st_mode) == 0o644

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -125,27 +126,35 @@ def test_bad_merge_mode_and_repeated_mode(assert_flag_error):
         assert_flag_error(compare_merge_modes.main, flags, "--merge-modes")
 
 
-def test_output_dir_that_is_a_file_or_read_only(tmp_path, capsys):
+def test_output_dir_that_is_a_file_or_read_only(tmp_path, capsys, monkeypatch):
     a_file = tmp_path / "a_file"
     a_file.write_text("keep me")
+    has_results_file = tmp_path / "has_results_file"
+    has_results_file.mkdir()
+    (has_results_file / "results").write_text("not a folder")
     read_only = tmp_path / "read_only"
     read_only.mkdir()
-    read_only.chmod(0o500)
-    cases = [a_file, a_file / "below"]
-    if os.geteuid() != 0:  # root may write anywhere
-        cases.append(read_only)
-    for output_dir in cases:
+    # A read-only folder, provoked for every user: root may write anywhere, so the probe's own
+    # write is refused the way the kernel refuses it to anyone else.
+    real = tempfile.NamedTemporaryFile
+
+    def refused_in_read_only(*args, **kwargs):
+        if str(kwargs.get("dir", "")).startswith(str(read_only)):
+            raise PermissionError(13, "Permission denied", str(kwargs["dir"]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "NamedTemporaryFile", refused_in_read_only)
+    for output_dir, problem in [(a_file, "Not a directory"), (a_file / "below", "Not a directory"),
+                                (has_results_file, "Not a directory"),
+                                (read_only, "Permission denied")]:
         with pytest.raises(SystemExit) as exit_info:
             lstm_baseline.main(["--output-dir", str(output_dir)])
         assert exit_info.value.code == 2
-        assert "--output-dir" in capsys.readouterr().err
+        error = capsys.readouterr().err.strip()
+        assert len(error.splitlines()) == 1, error
+        assert "--output-dir" in error and problem in error, error
     assert a_file.read_text() == "keep me"
-    results = tmp_path / "has_results_file"
-    results.mkdir()
-    (results / "results").write_text("not a folder")
-    with pytest.raises(SystemExit):
-        lstm_baseline.main(["--output-dir", str(results)])
-    assert "--output-dir" in capsys.readouterr().err
+    assert list(read_only.iterdir()) == []
 
 
 def test_command_line_error_is_one_line_without_traceback(tmp_path):
@@ -202,7 +211,10 @@ def test_non_finite_loss_stops_the_run(tmp_path, monkeypatch):
     monkeypatch.setattr(training, "run_repeats", poisoned)
     with pytest.raises(SystemExit) as exit_info:
         lstm_baseline.main(TINY + ["--output-dir", str(tmp_path)])
-    assert "non-finite" in str(exit_info.value.code)
+    message = exit_info.value.code
+    assert isinstance(message, str)  # a message, so the exit status is 1
+    assert len(message.splitlines()) == 1
+    assert "lstm_forw with seed 0 produced a non-finite loss" in message
     assert not [path for path in tmp_path.rglob("*") if path.is_file()]
 
 
