@@ -99,7 +99,30 @@ def test_smallest_model_end_to_end(tmp_path, capsys):
         "seeds_reaching", "sequence_accuracy", "step_accuracy"]
     assert len(summary) == len(table) == 2 * 2 * len(smallest_model.TARGETS)
     assert (tmp_path / "plots" / "smallest_model.png").stat().st_size > 10_000
-    assert "not reached" in capsys.readouterr().out or summary["sequences"].notna().all()
+    _assert_printed_rows_match(capsys.readouterr().out, summary)
+
+
+def _assert_printed_rows_match(printed, summary):
+    """Each row of the printed table shows its summary row: "not reached" in the sequences and
+    steps columns where the summary has NaN, the numbers (with thousands separators) elsewhere.
+    The footnote says "when not reached" whatever the rows hold, so only the rows are read."""
+    lines = printed.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split()[:3] == ["units", "params",
+                                                                           "batch_size"])
+    assert lines[header].split() == [
+        "units", "params", "batch_size", "target", "seeds", "max_sequences", "sequences", "steps",
+        "seeds_reaching", "sequence_accuracy", "step_accuracy"]
+    rows = lines[header + 1 : header + 1 + len(summary)]
+    assert len(rows) == len(summary)
+    for line, (_, expected) in zip(rows, summary.iterrows()):
+        cells = line.replace("not reached", "not_reached").split()
+        assert cells[0] == str(int(expected["units"])) and cells[3] == f"{expected['target']:.0%}"
+        for column, cell in (("sequences", cells[6]), ("steps", cells[7])):
+            if pd.isna(expected[column]):
+                assert cell == "not_reached", line
+            else:
+                assert cell == f"{int(expected[column]):,}", line
+    assert not lines[header + 1 + len(summary)].lstrip()[:1].isdigit()  # no row left unchecked
 
 
 def test_smallest_picks_the_fewest_sequences_where_enough_seeds_reach_the_target():
@@ -121,6 +144,15 @@ def test_smallest_picks_the_fewest_sequences_where_enough_seeds_reach_the_target
     never = smallest_model.smallest(checkpoints, required=4, targets=(1.0,)).iloc[0]
     assert np.isnan(never["sequences"]) and never["seeds_reaching"] == 3
     assert never["sequence_accuracy"] == pytest.approx(0.4)  # at the largest budget
+    # Printed, the reached rows show their budgets and the one never reached says so.
+    shown = pd.concat([table, smallest_model.smallest(checkpoints, required=4, targets=(1.0,))],
+                      ignore_index=True)
+    shown.loc[0, ["sequences", "steps"]] = [2000, 200]  # thousands get their separator
+    printed = smallest_model.printed_table(shown)
+    _assert_printed_rows_match(printed, shown)
+    rows = printed.splitlines()[1 : 1 + len(shown)]
+    assert [row.count("not reached") for row in rows] == [0, 0, 2]
+    assert " 2,000 " in rows[0] and " 200 " in rows[0] and " 100 " in rows[1]
 
 
 BAD = [

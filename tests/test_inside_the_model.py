@@ -75,11 +75,38 @@ def test_recomputed_hidden_states_equal_the_layers_own_output(build):
     else:
         expected = {"forward": output}
     assert set(weights) == set(expected)
+    final_states = _final_states_of(layer, X)
     for direction, (kernel, recurrent, bias) in weights.items():
         h, c = inside_the_model.lstm_states(X, kernel, recurrent, bias,
                                             backward=direction == "backward")
         np.testing.assert_allclose(h, expected[direction], atol=1e-5)
-        assert np.abs(c).max() > np.abs(h).max() * 0.5  # the cell state is its own quantity
+        # The cell state, which Keras does not return per step, against the one it returns at
+        # the end: the last step a direction reads is t = T - 1 forwards and t = 0 backwards
+        # (lstm_states gives both in time order).
+        last_read = 0 if direction == "backward" else -1
+        h_final, c_final = final_states[direction]
+        np.testing.assert_allclose(h[:, last_read], h_final, atol=1e-5)
+        np.testing.assert_allclose(c[:, last_read], c_final, atol=1e-5)
+        assert not np.allclose(c_final, h_final, atol=0.01)  # a check of its own, not of h again
+
+
+def _final_states_of(layer, X):
+    """{direction: (h_T, c_T)} as Keras computes them: the same layer rebuilt with
+    return_state=True, holding the same weights."""
+    from keras import layers
+
+    units = layer.forward_layer.units if hasattr(layer, "forward_layer") else layer.units
+    if hasattr(layer, "forward_layer"):
+        twin = layers.Bidirectional(layers.LSTM(units, return_sequences=True, return_state=True))
+    else:
+        twin = layers.LSTM(units, return_sequences=True, return_state=True,
+                           go_backwards=layer.go_backwards)
+    twin.build(X.shape)
+    twin.set_weights(layer.get_weights())
+    outputs = [keras.ops.convert_to_numpy(value) for value in twin(X)]
+    if hasattr(layer, "forward_layer"):  # [output, forward h, forward c, backward h, backward c]
+        return {"forward": tuple(outputs[1:3]), "backward": tuple(outputs[3:5])}
+    return {"backward" if layer.go_backwards else "forward": tuple(outputs[1:3])}
 
 
 def test_end_to_end_on_a_tiny_budget(tmp_path, capsys):

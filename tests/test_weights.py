@@ -21,19 +21,28 @@ UNITS = 20
 
 
 def _expected(seed, spec):
-    """The draws a seed must give, from the layer shapes written out by hand: no Keras involved,
-    so equality on every backend means the same numbers on every backend."""
+    """The draws a seed must give, from the layer shapes written out by hand and NumPy's own
+    primitives: no Keras and nothing from suite.weights, so equality on every backend means the
+    same numbers on every backend.
+
+    As the module promises: stream 3 of the seed; one draw per weight in the model's order;
+    glorot_uniform is U(-limit, limit) with limit = sqrt(6 / (fan_in + fan_out)); orthogonal is
+    Keras's recipe, the QR decomposition of a (4 units, units) standard normal matrix, Q's columns
+    multiplied by the signs of R's diagonal, transposed to (units, 4 units); biases draw nothing.
+    """
     rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(4)[3])
     values = []
     for kind, shape in spec:
         if kind == "glorot":
-            values.append(weights.glorot_uniform(rng, shape))
+            fan_in, fan_out = shape
+            limit = np.sqrt(6.0 / (fan_in + fan_out))
+            values.append(rng.uniform(-limit, limit, size=shape))
         elif kind == "orthogonal":
-            values.append(weights.orthogonal(rng, shape))
+            units, columns = shape
+            q, r = np.linalg.qr(rng.standard_normal((columns, units)))
+            values.append((q * np.sign(np.diag(r))).T)
         elif kind == "lstm_bias":
-            bias = np.zeros(shape)
-            bias[UNITS : 2 * UNITS] = 1.0
-            values.append(bias)
+            values.append(np.where(np.arange(4 * UNITS) // UNITS == 1, 1.0, 0.0))
         else:
             values.append(np.zeros(shape))
     return [value.astype(np.float32) for value in values]
@@ -80,6 +89,32 @@ def test_the_draws_have_the_properties_of_keras_initializers():
     # unit_forget_bias: the forget gate (the second quarter) starts at one, the rest at zero.
     np.testing.assert_array_equal(bias[UNITS : 2 * UNITS], 1.0)
     assert not bias[:UNITS].any() and not bias[2 * UNITS :].any()
+    assert not dense_bias.any()
+
+
+def test_the_draws_have_keras_distributions_over_a_large_layer():
+    """Facts of the distributions that hold whatever the draw order: on an LSTM of 200 units,
+    kernels inside the hand-computed Glorot limit with the variance of U(-limit, limit),
+    limit^2 / 3; the recurrent kernel's rows orthonormal; and its 4 x 200 x 200 gate blocks not
+    each orthogonal, as Keras's Orthogonal, which draws the whole (units, 4 units) matrix at
+    once, makes them."""
+    units = 200
+    model = lstm_baseline.build_model(10, units)
+    kernel, recurrent, bias, dense_kernel, dense_bias = weights.initial_weights(model, 9)
+    limit = np.sqrt(6 / (1 + 4 * units))
+    # Compared in float32, the weights' type: rounding keeps a value inside the rounded limit.
+    assert kernel.shape == (1, 4 * units) and np.abs(kernel).max() <= np.float32(limit)
+    # 800 uniform values: one standard error of the sample variance is 3% of limit^2 / 3.
+    assert kernel.var() == pytest.approx(limit**2 / 3, rel=0.12)
+    assert abs(kernel.mean()) < 0.1 * limit
+    dense_limit = np.sqrt(6 / (units + 1))
+    assert np.abs(dense_kernel).max() <= np.float32(dense_limit)
+    assert dense_kernel.var() == pytest.approx(dense_limit**2 / 3, rel=0.3)  # 200 values
+    np.testing.assert_allclose(recurrent @ recurrent.T, np.eye(units), atol=1e-4)
+    for gate in range(4):
+        block = recurrent[:, gate * units : (gate + 1) * units]
+        assert not np.allclose(block @ block.T, np.eye(units), atol=0.1)
+    np.testing.assert_array_equal(bias, np.repeat([0.0, 1.0, 0.0, 0.0], units))
     assert not dense_bias.any()
 
 
