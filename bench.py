@@ -257,7 +257,7 @@ def main(argv=None):
     from suite import outputs
 
     rows = []
-    try:
+    with outputs.kept_on_interrupt("the benchmark's files are unchanged"):
         for backend in args.backends:
             print(f"Measuring {backend} ...", flush=True)
             command = [sys.executable, __file__, "--worker", backend,
@@ -283,8 +283,6 @@ def main(argv=None):
             if completed.returncode:
                 raise SystemExit(f"error: the demo passes failed:\n{completed.stderr[-2000:]}")
             command_rows += json.loads(completed.stdout.strip().splitlines()[-1])
-    except KeyboardInterrupt:
-        raise SystemExit("interrupted: the benchmark's files are unchanged") from None
 
     table = pd.DataFrame(rows)
     table["ms_per_model_step"] = 1000 * table["seconds"] / (table["steps"] * table["seeds"])

@@ -22,7 +22,7 @@ import pandas as pd
 import compare_directions
 import compare_merge_modes
 from suite import cli
-from suite.claims import Claim
+from suite.claims import MIN_SEEDS, TOO_FEW, Claim
 
 SCRIPT = "claims_atlas"
 # The rows of the README's claims table, as (label, first, second, expected).
@@ -40,7 +40,7 @@ CLAIMS = [
     ("4b: ave better than mul", "bilstm_ave", "bilstm_mul", "better"),
 ]
 MEASURES = ["final_loss", "step_accuracy", "sequence_accuracy", "heldout_loss"]
-VERDICT_CODES = {"not supported": 0, "inconclusive": 1, "supported": 2}
+VERDICT_CODES = {"not supported": 0, "inconclusive": 1, "supported": 2, TOO_FEW: 3}
 
 
 def get_models(n_timesteps, units):
@@ -101,7 +101,8 @@ MEASURE_NAMES = {
                           "positive: the first model is more accurate"),
     "heldout_loss": ("Held-out log loss", "negative: the first model's loss is lower"),
 }
-VERDICT_COLOURS = {"supported": "#7cc47c", "inconclusive": "#d4d4d4", "not supported": "#e8837f"}
+VERDICT_COLOURS = {"supported": "#7cc47c", "inconclusive": "#d4d4d4", "not supported": "#e8837f",
+                   TOO_FEW: "#ffffff"}
 TUTORIAL_SETTING = (10, 20, 250)  # (timesteps, units, epochs) of the tutorial's claims table
 
 
@@ -140,7 +141,8 @@ def plot_measure(atlas, measure, args):
             codes = cell.pivot(index="units", columns="timesteps", values="verdict").map(
                 VERDICT_CODES.get)
             differences = cell.pivot(index="units", columns="timesteps", values="difference")
-            ax.imshow(codes.to_numpy(dtype=float), cmap=colours, vmin=0, vmax=2, aspect="auto")
+            ax.imshow(codes.to_numpy(dtype=float), cmap=colours, vmin=0,
+                      vmax=len(VERDICT_CODES) - 1, aspect="auto")
             for (y, x), value in np.ndenumerate(differences.to_numpy()):
                 if np.isnan(value):  # a setting this run did not train
                     continue
@@ -159,20 +161,28 @@ def plot_measure(atlas, measure, args):
             ax.set_xlabel("timesteps", fontsize=9)
     name, sign = MEASURE_NAMES[measure]
     explained = (f"The tutorial's claims in every setting. Each number: the mean difference "
-                 f"first - second over {cli.describe_seeds(args)} ({sign}); colour: the verdict of its paired "
-                 "bootstrap 95% interval")
+                 f"first - second over {cli.describe_seeds(args)} ({sign}); colour: the verdict "
+                 "of its paired bootstrap 95% interval")
+    if (atlas["verdict"] == TOO_FEW).any():
+        explained += f" (none from fewer than {MIN_SEEDS} seeds)"
     fig.suptitle(f"{name}\n" + textwrap.fill(explained, int(width * 12.5)), fontsize=11)
     handles = [Patch(facecolor=VERDICT_COLOURS[verdict], edgecolor="grey", label=verdict)
-               for verdict in reversed(VERDICT_CODES)]
+               for verdict in verdicts_in(atlas)]
     handles.append(Patch(fill=False, linewidth=2.5, label="the tutorial's setting"))
     key.legend(handles=handles, loc="center", ncol=len(handles), fontsize=10, frameon=False,
                handlelength=1.5, handletextpad=0.5, columnspacing=1.0)
     return fig
 
 
+def verdicts_in(atlas):
+    """The three verdicts, then "too few seeds" where the run had too few for any."""
+    return (["supported", "inconclusive", "not supported"]
+            + ([TOO_FEW] if (atlas["verdict"] == TOO_FEW).any() else []))
+
+
 def printed_table(atlas):
     counts = (atlas.groupby(["claim", "measure", "verdict"], sort=False).size()
-              .unstack(fill_value=0).reindex(columns=list(VERDICT_CODES)[::-1], fill_value=0))
+              .unstack(fill_value=0).reindex(columns=verdicts_in(atlas), fill_value=0))
     cells = atlas.groupby(["timesteps", "units", "epochs"]).ngroups
     return (counts.to_string()
             + f"\n(cells of the grid, of {cells}, where each claim is supported, inconclusive or "
@@ -202,15 +212,17 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    from suite import experiment, outputs  # loads Keras, now that the flags are good
+    from suite import outputs, resume  # loads Keras, now that the flags are good
 
-    with experiment.previous_files_kept_on_interrupt():
+    # Each cell is kept as it finishes, so an interrupted atlas continues where it stopped.
+    with resume.resumable(SCRIPT, args) as parts:
         frames = []
         for n_timesteps in args.timesteps:
             for units in args.units:
                 if not args.quiet:
                     print(f"Cell: {n_timesteps} timesteps, {units} units", flush=True)
-                frames.append(run_cell(n_timesteps, units, args))
+                frames.append(parts.get(f"cell-{n_timesteps}-{units}",
+                                        lambda: run_cell(n_timesteps, units, args)))
         per_seed = pd.concat(frames, ignore_index=True)
         atlas = test_claims(per_seed)
         outputs.write_results(

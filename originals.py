@@ -274,7 +274,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    from suite import experiment, outputs  # loads Keras, now that the flags are good
+    from suite import experiment, outputs, resume  # loads Keras, now that the flags are good
 
     tutorial = argparse.Namespace(**{**vars(args), "timesteps": 10, "units": 20})
     book = argparse.Namespace(**{**vars(tutorial), "units": 50})
@@ -282,20 +282,29 @@ def main(argv=None):
     def build_book():
         return bilstm_classify.build_model(10, 50)
 
-    with experiment.previous_files_kept_on_interrupt():
-        rows, values = [], {}
-        for section, name, build in [("lstm", "lstm_forw", lambda: lstm_baseline.build_model()),
-                                     ("bilstm", "bilstm_con",
-                                      lambda: bilstm_classify.build_model())]:
-            results = experiment.train_models({name: build}, tutorial)
-            section_rows, section_values = tutorial_rows(section, results, name)
-            rows += section_rows
-            values.update({(section, q): v for q, v in section_values.items()})
+    def tutorial_protocol(section, name, build):
+        return tutorial_rows(section, experiment.train_models({name: build}, tutorial), name)
+
+    def book_protocol():
         results = experiment.train_models({"bilstm_book": build_book}, book,
                                           n_sequences=args.book_sequences, batch_size=10,
                                           step_name="batch")
         evaluation = book_evaluation(results, build_book, book)
-        section_rows, section_values, sequence_accuracy = book_rows(results, evaluation)
+        seconds = float(results.runs["bilstm_book"].train_seconds.mean())
+        return (*book_rows(results, evaluation), results.reference, seconds)
+
+    # Each protocol is kept as it finishes, so an interrupted run continues where it stopped.
+    with resume.resumable(SCRIPT, args) as parts:
+        rows, values = [], {}
+        for section, name, build in [("lstm", "lstm_forw", lambda: lstm_baseline.build_model()),
+                                     ("bilstm", "bilstm_con",
+                                      lambda: bilstm_classify.build_model())]:
+            section_rows, section_values = parts.get(
+                section, lambda: tutorial_protocol(section, name, build))
+            rows += section_rows
+            values.update({(section, q): v for q, v in section_values.items()})
+        section_rows, section_values, sequence_accuracy, reference, seconds = parts.get(
+            "bilstm_book", book_protocol)
         rows += section_rows
         values.update({("bilstm_book", q): v for q, v in section_values.items()})
         table = pd.DataFrame(rows)
@@ -303,15 +312,16 @@ def main(argv=None):
         timings = pd.DataFrame(
             [{"what": "book, as printed", "backend": "-", "seconds": BOOK_SECONDS}]
             + [{"what": f"model.fit on {args.book_sequences:,} sequences, batch size 10",
-                "backend": backend, "seconds": time_book_fit(backend, args.book_sequences)}
+                "backend": backend,
+                "seconds": parts.get(f"fit-{backend}",
+                                     lambda: time_book_fit(backend, args.book_sequences))}
                for backend in args.fit_backends]
             + [{"what": f"suite's training path, {args.repeats} seeds, per seed",
-                "backend": experiment.keras.backend.backend(),
-                "seconds": float(results.runs["bilstm_book"].train_seconds.mean())}])
+                "backend": experiment.keras.backend.backend(), "seconds": seconds}])
         outputs.write_results(
             args.output_dir,
             {f"results/{SCRIPT}.csv": table, f"results/{SCRIPT}_book_timing.csv": timings},
-            {f"plots/{SCRIPT}.png": plot(table, values, results.reference, args)},
+            {f"plots/{SCRIPT}.png": plot(table, values, reference, args)},
             name=SCRIPT, quiet=args.quiet, run=args)
     if not args.quiet:
         print()

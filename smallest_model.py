@@ -162,18 +162,20 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    from suite import experiment, outputs  # loads Keras, now that the flags are good
+    from suite import experiment, outputs, resume  # loads Keras, now that the flags are good
 
     seeds = experiment.seeds_of(args)
     data = experiment.draw_repeats(seeds, args.max_sequences, args.eval_sequences, N_TIMESTEPS)
-    with experiment.previous_files_kept_on_interrupt():
+    # Each configuration is kept as it finishes, so an interrupted run continues where it stopped.
+    with resume.resumable(SCRIPT, args) as parts:
         frames = []
         for units in args.units:
             for batch_size in args.batch_sizes:
                 if not args.quiet:
                     print(f"Training {units} units, batch size {batch_size}: {len(seeds)} runs x "
                           f"{args.max_sequences:,} sequences", flush=True)
-                frames += run_configuration(units, batch_size, args, data)
+                frames += parts.get(f"units-{units}-batch-{batch_size}",
+                                    lambda: run_configuration(units, batch_size, args, data))
         checkpoints = pd.concat(frames, ignore_index=True)
         table = smallest(checkpoints, args.required)
         outputs.write_results(

@@ -21,27 +21,34 @@ from suite import cli
 SCRIPT = "sweep_sequence_length"
 
 
-def run_grid(args):
-    """Train every units value at every length; one tidy row per (units, timesteps, seed)."""
+def run_grid(args, parts):
+    """Train every units value at every length; one tidy row per (units, timesteps, seed).
+
+    Each length is one part (`resume.Parts`): kept as it finishes, reused if a run was
+    interrupted."""
     import pandas as pd
 
+    return pd.concat([parts.get(f"timesteps-{n_timesteps}",
+                                lambda: run_length(n_timesteps, args))
+                      for n_timesteps in args.timesteps], ignore_index=True)
+
+
+def run_length(n_timesteps, args):
+    """Every units value at one sequence length."""
     from suite import experiment
 
-    frames = []
-    for n_timesteps in args.timesteps:
-        reference = position_reference(n_timesteps)
-        models = {f"units_{units}": (lambda units=units: build_model(n_timesteps, units))
-                  for units in args.units}
-        cell = argparse.Namespace(**{**vars(args), "timesteps": n_timesteps})
-        results = experiment.train_models(models, cell, n_sequences=args.sequences,
-                                          batch_size=args.batch_size, step_name="batch")
-        summary = results.summary.drop(columns=["loss_auc", "epochs_to_reference"])
-        summary.insert(0, "units", summary.pop("model").str.removeprefix("units_").astype(int))
-        summary.insert(1, "timesteps", n_timesteps)
-        summary["reference_step_accuracy"] = reference.step_accuracy
-        summary["reference_sequence_accuracy"] = reference.sequence_accuracy
-        frames.append(summary)
-    return pd.concat(frames, ignore_index=True)
+    reference = position_reference(n_timesteps)
+    models = {f"units_{units}": (lambda units=units: build_model(n_timesteps, units))
+              for units in args.units}
+    cell = argparse.Namespace(**{**vars(args), "timesteps": n_timesteps})
+    results = experiment.train_models(models, cell, n_sequences=args.sequences,
+                                      batch_size=args.batch_size, step_name="batch")
+    summary = results.summary.drop(columns=["loss_auc", "epochs_to_reference"])
+    summary.insert(0, "units", summary.pop("model").str.removeprefix("units_").astype(int))
+    summary.insert(1, "timesteps", n_timesteps)
+    summary["reference_step_accuracy"] = reference.step_accuracy
+    summary["reference_sequence_accuracy"] = reference.sequence_accuracy
+    return summary
 
 
 def grid_of(table, measure):
@@ -98,10 +105,10 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    from suite import experiment, outputs  # loads Keras, now that the flags are good
+    from suite import outputs, resume  # loads Keras, now that the flags are good
 
-    with experiment.previous_files_kept_on_interrupt():
-        table = run_grid(args)
+    with resume.resumable(SCRIPT, args) as parts:
+        table = run_grid(args, parts)
         outputs.write_results(args.output_dir, {f"results/{SCRIPT}.csv": table},
                               {f"plots/{SCRIPT}.png": plot_grid(table, args)}, name=SCRIPT,
                               quiet=args.quiet, run=args)

@@ -7,15 +7,28 @@ percentile bootstrap 95% confidence interval over seeds. A verdict follows from 
 - "better" claims (e.g. lower final loss): supported if the whole interval lies on the claimed
   side of zero, not supported if it lies wholly on the other side, inconclusive if it holds zero;
 - "similar" claims: supported if the whole interval lies within +-margin, not supported if it
-  excludes zero, inconclusive otherwise.
+  excludes zero, inconclusive otherwise;
+- with fewer than MIN_SEEDS seeds, no verdict: "too few seeds".
+
+Why a minimum: a percentile bootstrap interval of n paired differences that all share a sign
+lies wholly on that side of zero, whatever their size. With no real difference between two
+models each sign is a coin toss, so n differences share one with probability 2 * 0.5**n: above
+the 5% an interval of 95% allows for n <= 5 (6.25% for 5 seeds, 100% for one). From 6 seeds on
+(3.1%), an interval that excludes zero means what it says.
 """
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 N_BOOTSTRAP = 10_000
+CONFIDENCE = 0.95
+# The fewest seeds whose differences all share a sign less often than the interval's error rate
+# when the models do not differ (see the module docstring): 6.
+MIN_SEEDS = next(n for n in itertools.count(1) if 2 * 0.5**n < 1 - CONFIDENCE)
+TOO_FEW = "too few seeds"
 ROLLING_WINDOW = 25  # epochs in the rolling mean of the per-sequence loss
 SIMILAR_MARGIN = 0.02  # difference in log loss (or accuracy) small enough to call "similar"
 FLIP_OFFSETS = np.arange(-5, 6)
@@ -129,7 +142,7 @@ def errors_by_flip_offset(probabilities, y, offsets=FLIP_OFFSETS):
 # ---------------------------------------------------------------- intervals and verdicts
 
 
-def bootstrap_ci(differences, confidence=0.95, n_bootstrap=N_BOOTSTRAP, rng=0):
+def bootstrap_ci(differences, confidence=CONFIDENCE, n_bootstrap=N_BOOTSTRAP, rng=0):
     """Mean of `differences` and its percentile bootstrap interval (resampling the values)."""
     differences = np.asarray(differences, dtype=float)
     rng = np.random.default_rng(rng)
@@ -177,7 +190,8 @@ def compare(summary, claims):
             "difference": difference,
             "ci_low": low,
             "ci_high": high,
-            "verdict": verdict(low, high, claim.expected, LOWER_IS_BETTER[claim.measure]),
+            "verdict": (verdict(low, high, claim.expected, LOWER_IS_BETTER[claim.measure])
+                        if len(paired) >= MIN_SEEDS else TOO_FEW),
         })
     return pd.DataFrame(rows, columns=["pair", "measure", "expected", "difference", "ci_low",
                                        "ci_high", "verdict"])
@@ -188,5 +202,10 @@ def comparison_table(comparison):
     shown = comparison.copy()
     for column in ("difference", "ci_low", "ci_high"):
         shown[column] = shown[column].map("{:+.3f}".format)
+    note = ""
+    if (comparison["verdict"] == TOO_FEW).any():
+        note = (f"; {TOO_FEW}: no verdict from fewer than {MIN_SEEDS} seeds, whose "
+                "differences share one sign too often by chance")
     return (shown.to_string(index=False) + "\n(difference = first - second, mean over seeds "
-            "of the paired difference; ci = bootstrap 95% interval; expected = the claim's side)")
+            "of the paired difference; ci = bootstrap 95% interval; expected = the claim's side"
+            f"{note})")

@@ -10,6 +10,7 @@ stderr while they start kept off the terminal.
 import argparse
 import contextlib
 import importlib.util
+import json
 import os
 import re
 import sys
@@ -25,6 +26,13 @@ REPOSITORY = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT_DIR = REPOSITORY / "runs"
 # What every script needs beyond the standard library (requirements.txt), as import names.
 REQUIRED_MODULES = ("numpy", "scipy", "pandas", "matplotlib", "keras")
+# The Keras backends the suite trains on, with the package each needs and how to install it.
+BACKENDS = {
+    "tensorflow": ("tensorflow", "run .venv/bin/python -m pip install -r requirements.txt"),
+    "jax": ("jax", "run .venv/bin/python -m pip install -r requirements.txt"),
+    "torch": ("torch", "make test-torch installs the pinned CPU build "
+                       "(.venv/bin/python -m pip install torch==2.13.0)"),
+}
 
 # JAX keeps every compiled program on disk here, so a rerun loads it instead of compiling again.
 # BILSTM_CACHE=off turns that off; BILSTM_CACHE=<folder> puts the cache there instead.
@@ -143,25 +151,153 @@ def parse(parser, argv=None, check=None, subfolders=("plots", "results")):
     run's own record, `results/<script>_run.csv` (`outputs.run_record`).
     """
     started = time.perf_counter()
+    if argv is None:  # a script run from the command line, not main() called from Python
+        sys.excepthook = interrupted_anywhere
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
     if check is not None:
         check(args)
-    missing = missing_requirements()
-    if missing:
-        parser.exit(2, f"{parser.prog}: error: this Python ({sys.executable}) lacks "
-                       f"{', '.join(missing)}: run the scripts with .venv/bin/python (make demo "
-                       "or make test creates .venv)\n")
+    needed, flag, what = memory_estimate(args)
+    available = available_memory()
+    if available is not None and needed > available:
+        parser.error(f"argument {flag}: this run would hold about {needed / 2**30:,.1f} GiB at "
+                     f"once ({what}), more than the {available / 2**30:,.1f} GiB of memory "
+                     "available")
+    problem = environment_problem()
+    if problem:
+        parser.exit(2, f"{parser.prog}: error: {problem}\n")
     problem = outputs.prove_output_dir(args.output_dir, subfolders)
     if problem:
         parser.error(f"argument --output-dir: {problem}")
+    check_compilation_cache()
     args.argv, args.started, args.compile_cache = argv, started, compile_cache_state()
     return args
+
+
+def interrupted_anywhere(kind, value, traceback):
+    """Ctrl-C outside the parts that keep files (while Keras loads, say): one line, exit 130."""
+    if not issubclass(kind, KeyboardInterrupt):
+        return sys.__excepthook__(kind, value, traceback)
+    sys.stdout.flush()
+    sys.stderr.write("\ninterrupted: files are only ever replaced whole, so none is half-written\n")
+    sys.stderr.flush()
+    os._exit(outputs.INTERRUPTED)  # the status a shell expects after Ctrl-C; nothing is pending
+
+
+# ---------------------------------------------------------------- memory
+
+
+def largest(args, name, default):
+    """A flag's value, the largest one for a flag that takes a list; default if absent."""
+    value = getattr(args, name, None)
+    if value is None:
+        return default
+    return max(value) if isinstance(value, (list, tuple)) else value
+
+
+def memory_estimate(args):
+    """What a run of these flags holds at once, roughly, in bytes: (bytes, flag, in words).
+
+    The terms, for the largest setting a script's flags allow: the training sequences of every
+    seed (float32 values and int32 labels, stacked from one seed's float64 draws); the held-out
+    sequences with one set of predictions per checkpoint and, for each of the two models that
+    train side by side, the LSTM outputs of predicting all of them at once; and for those two
+    models every seed's weights with Adam's two moments and a gradient. `flag` names the
+    largest term.
+    """
+    timesteps = largest(args, "timesteps", 10)
+    units = largest(args, "units", 20)
+    repeats = getattr(args, "repeats", 1)
+    batch_size = largest(args, "batch_size", largest(args, "batch_sizes", 1))
+    epochs = largest(args, "epochs", 1)
+    sequences = max(epochs * batch_size, largest(args, "sequences", 0),
+                    largest(args, "max_sequences", 0), largest(args, "book_sequences", 0))
+    eval_sequences = getattr(args, "eval_sequences", 0)
+    every = (getattr(args, "heldout_every", 0) or getattr(args, "every", 0)
+             or (min(args.epochs) if isinstance(getattr(args, "epochs", None), list) else 0))
+    checkpoints = 1 + (sequences // batch_size // every if every else 0)
+    weights = 2 * (4 * units * (units + 2) + 2 * units + 1)  # a BiLSTM, the largest model
+    terms = {
+        "--epochs" if sequences == epochs * batch_size else "--sequences":
+            (repeats + 1) * sequences * timesteps * 16,
+        "--eval-sequences": repeats * eval_sequences * timesteps * (8 + 4 * checkpoints
+                                                                    + 2 * 4 * 2 * units),
+        "--units": 2 * repeats * 4 * 4 * weights,
+    }
+    flag = max(terms, key=terms.get)
+    names = {"--epochs": "training sequences", "--sequences": "training sequences",
+             "--eval-sequences": "held-out sequences, predictions and activations",
+             "--units": "weights and optimizer state"}
+    what = ", ".join(f"{names[f]} {b / 2**30:,.1f} GiB" for f, b in terms.items())
+    return sum(terms.values()), flag, what
+
+
+def available_memory():
+    """Bytes this process can still allocate: the least of the system's available memory and
+    the room left under a cgroup limit; None where neither can be read."""
+    limits = []
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    limits.append(int(line.split()[1]) * 1024)
+    except (OSError, ValueError):
+        pass
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        if limit != "max":
+            used = int(Path("/sys/fs/cgroup/memory.current").read_text())
+            limits.append(int(limit) - used)
+    except (OSError, ValueError):
+        pass
+    return min(limits) if limits else None
+
+
+# ---------------------------------------------------------------- environment
 
 
 def missing_requirements():
     """The required modules this Python cannot find (found, not imported: this stays fast)."""
     return [name for name in REQUIRED_MODULES if importlib.util.find_spec(name) is None]
+
+
+def requested_backend():
+    """The backend Keras will start: KERAS_BACKEND, else keras.json's, else TensorFlow."""
+    if os.environ.get("KERAS_BACKEND"):
+        return os.environ["KERAS_BACKEND"]
+    config = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "keras.json"
+    try:
+        return json.loads(config.read_text()).get("backend", "tensorflow")
+    except (OSError, ValueError, AttributeError):
+        return "tensorflow"
+
+
+def environment_problem():
+    """None if this Python can run the scripts on the requested backend, else what to do."""
+    missing = missing_requirements()
+    if missing:
+        return (f"this Python ({sys.executable}) lacks {', '.join(missing)}: run the scripts "
+                "with .venv/bin/python (make demo or make test creates .venv)")
+    backend = requested_backend()
+    if backend not in BACKENDS:
+        return (f"KERAS_BACKEND={backend} is not a backend the suite runs on: use "
+                f"{', '.join(BACKENDS)}")
+    module, install = BACKENDS[backend]
+    if importlib.util.find_spec(module) is None:
+        return f"the {backend} backend needs {module}, which this Python lacks: {install}"
+    return None
+
+
+def check_compilation_cache():
+    """On JAX, turn the compilation cache off, saying why once, if its folder cannot be used."""
+    folder = compilation_cache_dir()
+    if folder is None or requested_backend() != "jax":
+        return
+    problem = outputs.prove_output_dir(folder, ["jax"])
+    if problem:
+        os.environ[CACHE_VARIABLE] = "off"  # once: later runs in this process see it off
+        print(f"note: the compilation cache is off ({CACHE_VARIABLE}): {problem}",
+              file=sys.stderr)
 
 
 def compilation_cache_dir():

@@ -13,7 +13,6 @@ and prints a table of the summary beside the position-only reference. Files are 
 """
 
 import concurrent.futures
-import contextlib
 import os
 from dataclasses import dataclass
 
@@ -161,13 +160,7 @@ def trained_in_order(models, train, parallel=True):
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-@contextlib.contextmanager
-def previous_files_kept_on_interrupt():
-    """Ctrl-C becomes a one-line message; files are only ever replaced whole (`outputs`)."""
-    try:
-        yield
-    except KeyboardInterrupt:
-        raise SystemExit("interrupted: the files from the previous run are unchanged") from None
+previous_files_kept_on_interrupt = outputs.kept_on_interrupt
 
 
 def run(script, models, args, title, claims_to_test=(), evaluate=None,

@@ -12,6 +12,7 @@
   documentation states comes from the run that measured it.
 """
 
+import contextlib
 import datetime
 import os
 import platform
@@ -21,6 +22,25 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+
+INTERRUPTED = 130  # the exit status shells and make expect after Ctrl-C: 128 + SIGINT
+
+
+@contextlib.contextmanager
+def kept_on_interrupt(what="the files from the previous run are unchanged"):
+    """Ctrl-C becomes one line of its own, `interrupted: <what>`, and exit status 130.
+
+    Files are only ever replaced whole (`atomic_write`), so what was on disk stays as it was.
+    """
+    try:
+        yield
+    except KeyboardInterrupt:
+        sys.stdout.flush()
+        # A progress bar may have left the cursor mid-line: start a line of its own.
+        sys.stderr.write(f"\ninterrupted: {what}\n")
+        sys.stderr.flush()
+        raise SystemExit(INTERRUPTED) from None
 
 
 def prove_output_dir(output_dir, subfolders=("plots", "results")):

@@ -72,9 +72,9 @@ def test_flip_position_errors_on_a_hand_built_example():
 
 def test_compare_pairs_models_seed_by_seed():
     summary = pd.DataFrame({
-        "model": ["a"] * 3 + ["b"] * 3,
-        "seed": [0, 1, 2, 2, 1, 0],  # b's rows in another order: pairing is by seed
-        "final_loss": [0.1, 0.2, 0.3, 0.5, 0.4, 0.3],
+        "model": ["a"] * 6 + ["b"] * 6,
+        "seed": [0, 1, 2, 3, 4, 5, 5, 4, 3, 2, 1, 0],  # b's rows in another order: by seed
+        "final_loss": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3],
     })
     table = compare(summary, [Claim("a", "b", "final_loss"), Claim("a", "missing", "final_loss")])
     assert list(table.columns) == ["pair", "measure", "expected", "difference", "ci_low",

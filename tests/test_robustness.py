@@ -1,0 +1,237 @@
+"""Nothing lost, nothing cryptic: memory limits, environment mistakes, interruptions, thin
+evidence. Each case is provoked by the test itself, so it means the same on every machine."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import claims_atlas
+import compare_directions
+import lstm_baseline
+from suite import claims, cli
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+TINY = ["--epochs", "5", "--units", "2", "--eval-sequences", "5", "--quiet"]
+
+
+def one_line_exit_2(main, flags, tmp_path, capsys):
+    """main(flags) exits 2 with one line on stderr, creating no output folder; the line."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(flags + ["--output-dir", str(tmp_path / "out")])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1, error
+    assert not (tmp_path / "out").exists()
+    return error
+
+
+# ---------------------------------------------------------------- memory
+
+
+@pytest.mark.parametrize("flags, named", [(["--units", "100000"], "--units"),
+                                          (["--epochs", "1000000000"], "--epochs"),
+                                          (["--eval-sequences", "1000000000"], "--eval-sequences")])
+def test_a_run_the_machine_cannot_hold_is_refused_before_work(flags, named, tmp_path, capsys,
+                                                               monkeypatch):
+    monkeypatch.setattr(cli, "available_memory", lambda: 4 * 2**30)  # a 4 GiB machine
+    error = one_line_exit_2(lstm_baseline.main, flags, tmp_path, capsys)
+    assert f"argument {named}:" in error and "GiB" in error and "4.0 GiB" in error
+
+
+def test_the_default_runs_fit_a_small_machine(monkeypatch, tmp_path):
+    """Every script's defaults stay under 4 GiB, so a laptop is not refused by mistake."""
+    import importlib
+
+    monkeypatch.setattr(cli, "available_memory", lambda: 4 * 2**30)
+    for script in ["lstm_baseline", "bilstm_classify", "compare_directions",
+                   "compare_merge_modes", "bilstm_book", "sweep_sequence_length",
+                   "smallest_model", "claims_atlas", "originals", "inside_the_model"]:
+        module = importlib.import_module(script)
+        args = module.parse_args(["--output-dir", str(tmp_path)])
+        assert cli.memory_estimate(args)[0] < 4 * 2**30, script
+
+
+def test_the_estimate_grows_with_each_flag_it_names():
+    base = lstm_baseline.parse_args(["--output-dir", "/tmp"])
+    needed = cli.memory_estimate(base)[0]
+    for flag, value in [("epochs", 10**6), ("units", 2000), ("eval_sequences", 10**6)]:
+        bigger = lstm_baseline.parse_args(["--output-dir", "/tmp"])
+        setattr(bigger, flag, value)
+        assert cli.memory_estimate(bigger)[0] > 10 * needed, flag
+
+
+# ---------------------------------------------------------------- environment
+
+
+def test_an_unknown_backend_names_the_valid_ones(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("KERAS_BACKEND", "bogus")
+    error = one_line_exit_2(lstm_baseline.main, TINY, tmp_path, capsys)
+    assert "KERAS_BACKEND=bogus" in error and "tensorflow, jax, torch" in error
+
+
+def test_a_backend_whose_package_is_missing_says_how_to_install_it(tmp_path, capsys,
+                                                                  monkeypatch):
+    monkeypatch.setenv("KERAS_BACKEND", "torch")
+    monkeypatch.setitem(cli.BACKENDS, "torch", ("no_such_torch_module",
+                                                cli.BACKENDS["torch"][1]))
+    error = one_line_exit_2(lstm_baseline.main, TINY, tmp_path, capsys)
+    assert "no_such_torch_module" in error and "make test-torch" in error
+    assert "torch==2.13.0" in error
+
+
+def test_an_unusable_cache_folder_turns_the_cache_off_saying_why_once(tmp_path, capsys,
+                                                                      monkeypatch):
+    not_a_folder = tmp_path / "cache"
+    not_a_folder.write_text("a file where the cache folder should be")
+    monkeypatch.setenv("KERAS_BACKEND", "jax")
+    monkeypatch.setenv(cli.CACHE_VARIABLE, str(not_a_folder))
+    lstm_baseline.parse_args(["--output-dir", str(tmp_path / "a")])
+    lstm_baseline.parse_args(["--output-dir", str(tmp_path / "b")])
+    notes = capsys.readouterr().err.strip().splitlines()
+    assert len(notes) == 1 and "compilation cache is off" in notes[0]
+    assert str(not_a_folder) in notes[0]
+    assert os.environ[cli.CACHE_VARIABLE] == "off"
+
+
+def test_jax_with_an_unusable_cache_prints_the_one_note_and_no_warning(tmp_path):
+    not_a_folder = tmp_path / "cache"
+    not_a_folder.write_text("a file")
+    completed = subprocess.run(
+        [sys.executable, "lstm_baseline.py", *TINY, "--output-dir", str(tmp_path / "out")],
+        capture_output=True, text=True, cwd=REPOSITORY,
+        env={**os.environ, "KERAS_BACKEND": "jax", cli.CACHE_VARIABLE: str(not_a_folder)})
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stderr.strip().splitlines() == [
+        line for line in completed.stderr.strip().splitlines()
+        if line.startswith("note: the compilation cache is off")]
+    assert len(completed.stderr.strip().splitlines()) == 1
+
+
+# ---------------------------------------------------------------- interruptions
+
+
+def test_ctrl_c_prints_a_line_of_its_own_and_exits_130(tmp_path):
+    """A real SIGINT sent to a running script, at whatever point it has reached."""
+    process = subprocess.Popen(
+        [sys.executable, "lstm_baseline.py", "--epochs", "3000000", "--units", "2",
+         "--eval-sequences", "5", "--output-dir", str(tmp_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPOSITORY)
+    time.sleep(8)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    lines = stderr.splitlines()
+    assert lines[-1].startswith("interrupted: ")
+    assert "Traceback" not in stderr
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
+
+
+ATLAS = ["--timesteps", "5", "--units", "2", "3", "--epochs", "50", "100", "--repeats", "6",
+         "--eval-sequences", "20", "--quiet"]
+
+
+def test_an_interrupted_atlas_continues_and_ends_as_an_uninterrupted_one(tmp_path, capsys,
+                                                                        monkeypatch):
+    whole, _ = claims_atlas.main(ATLAS + ["--output-dir", str(tmp_path / "whole")])
+    real, calls = claims_atlas.run_cell, []
+
+    def interrupted_in_the_second_cell(n_timesteps, units, args):
+        calls.append((n_timesteps, units))
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(n_timesteps, units, args)
+
+    output_dir = tmp_path / "resumed"
+    monkeypatch.setattr(claims_atlas, "run_cell", interrupted_in_the_second_cell)
+    with pytest.raises(SystemExit) as exit_info:
+        claims_atlas.main(ATLAS + ["--output-dir", str(output_dir)])
+    assert exit_info.value.code == 130
+    assert "1 finished parts are kept" in capsys.readouterr().err
+    assert not (output_dir / "results" / "claims_atlas.csv").exists()
+
+    monkeypatch.setattr(claims_atlas, "run_cell", real)
+    claims_atlas.main(ATLAS + ["--output-dir", str(output_dir)])
+    assert "Reused 1 finished parts" in capsys.readouterr().out
+    for name in ("claims_atlas.csv", "claims_atlas_runs.csv"):
+        resumed = pd.read_csv(output_dir / "results" / name)
+        uninterrupted = pd.read_csv(tmp_path / "whole" / "results" / name)
+        resumed = resumed.drop(columns=["train_seconds"], errors="ignore")
+        uninterrupted = uninterrupted.drop(columns=["train_seconds"], errors="ignore")
+        pd.testing.assert_frame_equal(resumed, uninterrupted)
+    assert not (output_dir / ".parts").exists()  # tidied once the files are written
+
+
+def test_parts_are_reused_only_for_the_same_flags_and_code(tmp_path, monkeypatch):
+    from suite import resume
+
+    args = lstm_baseline.parse_args(["--output-dir", str(tmp_path)])
+    computed = []
+
+    def compute():
+        computed.append(1)
+        return {"value": len(computed)}
+
+    assert resume.Parts("script", args).get("part", compute) == {"value": 1}
+    assert resume.Parts("script", args).get("part", compute) == {"value": 1}  # read back
+    assert len(computed) == 1
+    other_flags = lstm_baseline.parse_args(["--seed", "1", "--output-dir", str(tmp_path)])
+    assert resume.Parts("script", other_flags).get("part", compute) == {"value": 2}
+    assert len(list((tmp_path / ".parts").iterdir())) == 1  # the older flags' parts are gone
+    monkeypatch.setattr(resume, "fingerprint", lambda script, args: "another-code-version")
+    assert resume.Parts("script", other_flags).get("part", compute) == {"value": 3}
+
+
+# ---------------------------------------------------------------- thin evidence
+
+
+def test_the_minimum_is_where_one_sign_by_chance_falls_below_five_percent():
+    assert claims.MIN_SEEDS == 6
+    assert 2 * 0.5**5 > 0.05 > 2 * 0.5**6
+
+
+def summary_of(differences):
+    return pd.DataFrame([{"model": model, "seed": seed, "final_loss": value}
+                         for seed, difference in enumerate(differences)
+                         for model, value in (("a", 1.0 + difference), ("b", 1.0))])
+
+
+def test_fewer_seeds_than_the_minimum_give_no_verdict():
+    claim = [claims.Claim("a", "b", "final_loss")]
+    five = claims.compare(summary_of([-0.1, -0.2, -0.1, -0.3, -0.2]), claim)
+    six = claims.compare(summary_of([-0.1, -0.2, -0.1, -0.3, -0.2, -0.1]), claim)
+    assert five["verdict"].iloc[0] == "too few seeds"
+    assert six["verdict"].iloc[0] == "supported"
+    assert "too few seeds: no verdict from fewer than 6 seeds" in claims.comparison_table(five)
+
+
+def test_a_one_seed_comparison_prints_and_writes_no_verdict(tmp_path, capsys):
+    results = compare_directions.main(["--repeats", "1", "--epochs", "10", "--units", "2",
+                                       "--eval-sequences", "5", "--quiet",
+                                       "--output-dir", str(tmp_path)])
+    assert (results.comparison["verdict"] == "too few seeds").all()
+    written = pd.read_csv(tmp_path / "results" / "compare_directions_comparison.csv")
+    assert (written["verdict"] == "too few seeds").all()
+    printed = capsys.readouterr().out
+    assert "supported" not in printed and "inconclusive" not in printed
+
+
+def test_an_atlas_of_too_few_seeds_says_so_in_its_table_and_plots(tmp_path):
+    atlas = pd.DataFrame([{"timesteps": 5, "units": 2, "epochs": 50, "claim": label,
+                           "measure": measure, "difference": 0.1, "ci_low": 0.1,
+                           "ci_high": 0.1, "verdict": "too few seeds"}
+                          for label, *_ in claims_atlas.CLAIMS for measure in claims_atlas.MEASURES])
+    assert "too few seeds" in claims_atlas.printed_table(atlas)
+    args = claims_atlas.parse_args(["--timesteps", "5", "--units", "2", "--epochs", "50",
+                                    "--repeats", "2", "--output-dir", str(tmp_path)])
+    figure = claims_atlas.plot(atlas, args)["plots/claims_atlas_final_loss.png"]
+    labels = [text.get_text() for legend in figure.legends for text in legend.get_texts()]
+    labels += [text.get_text() for sub in figure.subfigs for legend in sub.legends
+               for text in legend.get_texts()]
+    assert "too few seeds" in labels
