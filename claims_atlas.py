@@ -169,7 +169,9 @@ def plot_measure(atlas, measure, args):
     handles = [Patch(facecolor=VERDICT_COLOURS[verdict], edgecolor="grey", label=verdict)
                for verdict in verdicts_in(atlas)]
     handles.append(Patch(fill=False, linewidth=2.5, label="the tutorial's setting"))
-    key.legend(handles=handles, loc="center", ncol=len(handles), fontsize=10, frameon=False,
+    # One row for the usual four entries; two when "too few seeds" joins them.
+    key.legend(handles=handles, loc="center", ncol=4 if len(handles) <= 4 else 3, fontsize=10,
+               frameon=False,
                handlelength=1.5, handletextpad=0.5, columnspacing=1.0)
     return fig
 
