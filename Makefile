@@ -53,15 +53,17 @@ bench: $(INSTALLED)
 reproduce:
 	$(MAKE) demo curves book atlas originals inside bench OUT=.
 
-# The whole suite on TensorFlow, then the backend-sensitive tests again on JAX.
+# The whole suite on TensorFlow, then the backend-sensitive tests again on JAX; each test file
+# runs whole in one of two worker processes (its module fixtures are built once).
+PYTEST := $(BIN)/python -m pytest -q -n 2 --dist loadfile
 test: $(INSTALLED)
-	$(BIN)/python -m pytest -q
-	KERAS_BACKEND=jax $(BIN)/python -m pytest -q -m backend
+	$(PYTEST)
+	KERAS_BACKEND=jax $(PYTEST) -m backend
 
 # The backend-sensitive tests on PyTorch (CPU build).
 test-torch: $(INSTALLED)
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	KERAS_BACKEND=torch $(BIN)/python -m pytest -q -m backend
+	KERAS_BACKEND=torch $(PYTEST) -m backend
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache __pycache__ suite/__pycache__ tests/__pycache__

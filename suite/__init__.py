@@ -1,7 +1,9 @@
 """The machinery the scripts at the top level share.
 
 - `cli`: flags, checked before Keras is imported; Keras imported without its native start-up log.
-- `outputs`: the output folder proven before a run; files replaced whole; a fallback folder.
+- `outputs`: the output folder proven before a run; files replaced whole; a fallback folder; the
+  run's own record (command, backend, machine, wall time).
+- `resume`: finished parts of a long run kept on disk, so an interrupted run continues.
 - `experiment`: seeded data, training every model for every seed, tables and plots of a run.
 - `training`: one Adam step per sequence on the fastest path of each backend; the literal loop.
 - `weights`: initial weights drawn in NumPy from the seed, the same on every backend.

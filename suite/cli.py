@@ -2,9 +2,11 @@
 
 Importing Keras imports TensorFlow, which takes seconds, so every script parses its flags with
 this module (argparse and the standard library only) and imports Keras afterwards: `--help` and a
-bad value answer at once. A bad value is one line naming the flag, exit status 2. `import_keras`
-then loads Keras with the log that TensorFlow, XLA and absl write straight to the process's
-stderr while they start kept off the terminal.
+bad value answer at once. A bad value is one line naming the flag, exit status 2; so is a run the
+machine's memory cannot hold (estimated from the flags), a Python without the requirements, or a
+backend that is unknown or not installed. `import_keras` then loads Keras with the log that
+TensorFlow, XLA and absl write straight to the process's stderr while they start kept off the
+terminal.
 """
 
 import argparse
@@ -13,8 +15,10 @@ import importlib.util
 import json
 import os
 import re
+import signal
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -362,11 +366,33 @@ def native_log_filtered():
             sys.stderr.flush()
 
 
+@contextlib.contextmanager
+def interrupt_deferred():
+    """Hold Ctrl-C until the block ends, then raise it.
+
+    Some imports inside TensorFlow catch every exception, KeyboardInterrupt included, so Ctrl-C
+    while Keras loads could be swallowed and the run go on. Only the main thread can do this.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received = []
+    previous = signal.signal(signal.SIGINT, lambda number, frame: received.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received:
+        raise KeyboardInterrupt
+
+
 def import_keras():
     """Import Keras, and start its backend, with the native start-up log filtered out."""
+    if "keras" in sys.modules and getattr(import_keras, "done", False):
+        return sys.modules["keras"]
     # TensorFlow's later C++ log (once absl's logging is set up) honours this level.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    with native_log_filtered():
+    with interrupt_deferred(), native_log_filtered():
         import keras
 
         # Keras imports TensorFlow whenever it is installed, whatever the backend (to serialize
@@ -377,4 +403,5 @@ def import_keras():
             import jax
 
             jax.devices()  # the CPU client logs its devices as it starts
+    import_keras.done = True
     return keras
