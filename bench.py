@@ -321,7 +321,8 @@ def main(argv=None):
         print()
         print(shown.drop(columns=["machine"]).to_string(index=False))
         print(f"\n(on {outputs.machine()}; wall time of each command as its own process, and "
-              "of each part of the last three rows' one process; vs_tutorial_script: that time divided by the tutorial "
+              "of each part of the last three rows' one process; vs_tutorial_script: that time "
+              "divided by the tutorial "
               "script's; cold: empty compilation cache, warm: the cache the cold run filled)")
     return table
 

@@ -12,11 +12,11 @@ a plot, and several seeds with --repeats.
     python bilstm_book.py --repeats 5 --quiet
 """
 
+from suite import cli  # first: a Python without the requirements gets one line, not a traceback
 import numpy as np
 
 from bilstm_classify import build_model
 from cumsum_data import get_sequences
-from suite import cli
 
 BOOK_EVALUATION = 100  # sequences the book evaluates on
 BOOK_PREDICTIONS = 10  # sequences whose predictions it prints

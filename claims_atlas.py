@@ -16,12 +16,12 @@ the model after 250 of 1,000 epochs is the model of a 250-epoch run).
 import argparse
 import math
 
+from suite import cli  # first: a Python without the requirements gets one line, not a traceback
 import numpy as np
 import pandas as pd
 
 import compare_directions
 import compare_merge_modes
-from suite import cli
 from suite.claims import MIN_SEEDS, TOO_FEW, Claim
 
 SCRIPT = "claims_atlas"

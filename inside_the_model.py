@@ -19,13 +19,13 @@ the tutorial; 30 seeds), then reads their states on held-out sequences:
     python inside_the_model.py --repeats 5 --eval-sequences 4000
 """
 
+from suite import cli  # first: a Python without the requirements gets one line, not a traceback
 import numpy as np
 import pandas as pd
 
 import bilstm_classify
 import compare_directions
 import lstm_baseline
-from suite import cli
 
 SCRIPT = "inside_the_model"
 # The models, and which of their LSTM directions each one has.

@@ -24,13 +24,13 @@ held-out sequences, and is rare when that probability is under 1%.
 import argparse
 import math
 
+from suite import cli  # first: a Python without the requirements gets one line, not a traceback
 import numpy as np
 import pandas as pd
 
 import bilstm_classify
 import lstm_baseline
 from bilstm_book import BOOK_EVALUATION, BOOK_PREDICTIONS
-from suite import cli
 
 SCRIPT = "originals"
 RARE = 0.01

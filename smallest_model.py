@@ -16,11 +16,11 @@ only those n sequences: one run per configuration measures every budget.
     python smallest_model.py --units 5 50 --batch-sizes 10 --max-sequences 20000
 """
 
+from suite import cli  # first: a Python without the requirements gets one line, not a traceback
 import numpy as np
 import pandas as pd
 
 from bilstm_classify import build_model
-from suite import cli
 
 SCRIPT = "smallest_model"
 N_TIMESTEPS = 10
@@ -181,7 +181,8 @@ def main(argv=None):
         outputs.write_results(
             args.output_dir,
             {f"results/{SCRIPT}.csv": checkpoints, f"results/{SCRIPT}_summary.csv": table},
-            {f"plots/{SCRIPT}.png": plot(checkpoints, args)}, name=SCRIPT, quiet=args.quiet, run=args)
+            {f"plots/{SCRIPT}.png": plot(checkpoints, args)}, name=SCRIPT, quiet=args.quiet,
+            run=args)
     if not args.quiet:
         print()
     print(printed_table(table))

@@ -405,3 +405,19 @@ def import_keras():
             jax.devices()  # the CPU client logs its devices as it starts
     import_keras.done = True
     return keras
+
+
+def refuse_a_python_without_the_requirements():
+    """A script of this repository run by a Python that lacks the requirements: one line and
+    exit status 2 as it starts, before the script's own imports of NumPy or pandas would fail
+    with a traceback (the scripts import this module first)."""
+    path = getattr(sys.modules.get("__main__"), "__file__", None)
+    if not path or Path(path).resolve().parent != REPOSITORY:
+        return
+    missing = missing_requirements()
+    if missing:
+        sys.stderr.write(f"{Path(path).name}: error: {environment_problem()}\n")
+        raise SystemExit(2)
+
+
+refuse_a_python_without_the_requirements()

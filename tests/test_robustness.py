@@ -70,6 +70,19 @@ def test_the_estimate_grows_with_each_flag_it_names():
 # ---------------------------------------------------------------- environment
 
 
+@pytest.mark.parametrize("script", ["lstm_baseline", "claims_atlas", "bilstm_book"])
+def test_a_python_without_the_requirements_gets_one_line_and_no_folder(script, tmp_path):
+    """`python -S` leaves out site-packages: a Python with none of the requirements, whatever
+    the script imports first (NumPy and pandas at the top of some of them)."""
+    completed = subprocess.run(
+        [sys.executable, "-S", f"{script}.py", "--output-dir", str(tmp_path / "out")],
+        capture_output=True, text=True, cwd=REPOSITORY)
+    assert completed.returncode == 2
+    lines = completed.stderr.strip().splitlines()
+    assert len(lines) == 1 and ".venv/bin/python" in lines[0] and "numpy" in lines[0]
+    assert not (tmp_path / "out").exists()
+
+
 def test_an_unknown_backend_names_the_valid_ones(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("KERAS_BACKEND", "bogus")
     error = one_line_exit_2(lstm_baseline.main, TINY, tmp_path, capsys)
