@@ -33,9 +33,11 @@ def parse_args(argv=None):
     return cli.parse(parser, argv)
 
 
-def main(argv=None):
+def main(argv=None, section_flags=()):
+    """Run the four sections; `section_flags` go to each of them (the tests give a tiny budget)."""
     args = parse_args(argv)
-    flags = ["--output-dir", str(args.output_dir)] + (["--quiet"] if args.quiet else [])
+    flags = (list(section_flags) + ["--output-dir", str(args.output_dir)]
+             + (["--quiet"] if args.quiet else []))
     start = time.perf_counter()
     for section in SECTIONS:
         print(f"\n$ python {section.__name__}.py {' '.join(flags)}\n", flush=True)

@@ -246,3 +246,29 @@ def test_heldout_curves_equal_runs_stopped_at_each_checkpoint(tmp_path):
 
 def test_heldout_every_must_divide_the_epochs(assert_flag_error):
     assert_flag_error(compare_merge_modes.main, ["--heldout-every", "7"], "--heldout-every")
+
+
+def test_the_demo_writes_what_the_four_scripts_write_one_by_one(tmp_path, monkeypatch):
+    """One process for the four sections, sharing its compiled programs between them, against
+    each section alone with none to share: every CSV the same, cell for cell, but the timings."""
+    import demo
+
+    demo.main(["--quiet", "--output-dir", str(tmp_path / "demo")], section_flags=TINY)
+    for script, (module, _) in SCRIPTS.items():
+        # What a process of its own would start with: no compiled program kept.
+        monkeypatch.setattr(training, "_tf_programs", {})
+        monkeypatch.setattr(training, "_jax_programs", {})
+        module.main(TINY + ["--output-dir", str(tmp_path / "alone")])
+    written = sorted(p.name for p in (tmp_path / "alone" / "results").iterdir())
+    assert written == sorted(p.name for p in (tmp_path / "demo" / "results").iterdir())
+    compared = 0
+    for name in written:
+        if name.endswith("_run.csv"):
+            continue  # the run records: commands and wall times
+        together = pd.read_csv(tmp_path / "demo" / "results" / name)
+        alone = pd.read_csv(tmp_path / "alone" / "results" / name)
+        together = together.drop(columns=["train_seconds"], errors="ignore")
+        alone = alone.drop(columns=["train_seconds"], errors="ignore")
+        pd.testing.assert_frame_equal(together, alone)
+        compared += 1
+    assert compared == 2 + 2 + 4 + 4  # losses and summaries; comparisons and flip errors
