@@ -326,7 +326,7 @@ def main(argv=None):
     args = parse_args(argv)
     from suite import experiment, outputs  # loads Keras, now that the flags are good
 
-    with experiment.previous_files_kept_on_interrupt():
+    with outputs.kept_on_interrupt():
         results = experiment.train_models(get_models(args.timesteps, args.units), args)
         probes, thresholds, summary, traces = read_models(results, args)
         summary = results.summary.merge(summary, on=["model", "seed"])

@@ -160,9 +160,6 @@ def trained_in_order(models, train, parallel=True):
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-previous_files_kept_on_interrupt = outputs.kept_on_interrupt
-
-
 def run(script, models, args, title, claims_to_test=(), evaluate=None,
         xlabel="epoch (one fresh sequence each)", heldout_every=0, **train_options):
     """Train, then write the CSVs and the plots and print the tables. Returns `Results`.
@@ -175,7 +172,7 @@ def run(script, models, args, title, claims_to_test=(), evaluate=None,
     interrupted run leaves none of them half-updated.
     """
     step_name = train_options.get("step_name", "epoch")
-    with previous_files_kept_on_interrupt():
+    with outputs.kept_on_interrupt():
         results = train_models(models, args, checkpoint_every=heldout_every or None,
                                **train_options)
         if heldout_every:

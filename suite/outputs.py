@@ -32,13 +32,14 @@ def kept_on_interrupt(what="the files from the previous run are unchanged"):
     """Ctrl-C becomes one line of its own, `interrupted: <what>`, and exit status 130.
 
     Files are only ever replaced whole (`atomic_write`), so what was on disk stays as it was.
+    `what` may be a function, asked when Ctrl-C comes.
     """
     try:
         yield
     except KeyboardInterrupt:
         sys.stdout.flush()
         # A progress bar may have left the cursor mid-line: start a line of its own.
-        sys.stderr.write(f"\ninterrupted: {what}\n")
+        sys.stderr.write(f"\ninterrupted: {what() if callable(what) else what}\n")
         sys.stderr.flush()
         raise SystemExit(INTERRUPTED) from None
 

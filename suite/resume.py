@@ -17,7 +17,6 @@ import json
 import pickle
 import re
 import shutil
-import sys
 from pathlib import Path
 
 from suite import cli, outputs
@@ -78,15 +77,14 @@ def resumable(script, args):
     The block must write the run's files before it ends: the parts are removed after it.
     """
     parts = Parts(script, args)
-    try:
+
+    def kept():
+        return (f"the files from the previous run are unchanged; "
+                f"{len(list(parts.folder.glob('*.pkl')))} finished parts are kept, and the same "
+                "command continues from them")
+
+    with outputs.kept_on_interrupt(kept):
         yield parts
-    except KeyboardInterrupt:
-        kept = len(list(parts.folder.glob("*.pkl")))
-        sys.stdout.flush()
-        sys.stderr.write(f"\ninterrupted: the files from the previous run are unchanged; {kept} "
-                         "finished parts are kept, and the same command continues from them\n")
-        sys.stderr.flush()
-        raise SystemExit(outputs.INTERRUPTED) from None
     if parts.reused:
         print(f"Reused {parts.reused} finished parts of the interrupted run.")
     parts.finish()
