@@ -388,7 +388,7 @@ def interrupt_deferred():
 
 def import_keras():
     """Import Keras, and start its backend, with the native start-up log filtered out."""
-    if "keras" in sys.modules and getattr(import_keras, "done", False):
+    if getattr(import_keras, "done", False):  # once: builders call it from training threads
         return sys.modules["keras"]
     # TensorFlow's later C++ log (once absl's logging is set up) honours this level.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -414,8 +414,7 @@ def refuse_a_python_without_the_requirements():
     path = getattr(sys.modules.get("__main__"), "__file__", None)
     if not path or Path(path).resolve().parent != REPOSITORY:
         return
-    missing = missing_requirements()
-    if missing:
+    if missing_requirements():
         sys.stderr.write(f"{Path(path).name}: error: {environment_problem()}\n")
         raise SystemExit(2)
 

@@ -111,7 +111,8 @@ def machine():
         model = names[0] if names else model
     except OSError:
         pass
-    return f"{platform.machine()}, {os.cpu_count()} CPUs, {model or 'unknown CPU'}, {platform.system()}"
+    return (f"{platform.machine()}, {os.cpu_count()} CPUs, {model or 'unknown CPU'}, "
+            f"{platform.system()}")
 
 
 def run_record(script, args):
@@ -130,7 +131,7 @@ def run_record(script, args):
         "backend": backend,
         "keras": getattr(keras, "__version__", "-"),
         "compile_cache": getattr(args, "compile_cache", "-") if backend == "jax" else "-",
-        "wall_seconds": round(time.perf_counter() - args.started, 1) if started else float("nan"),
+        "wall_seconds": round(time.perf_counter() - started, 1) if started else float("nan"),
         "finished_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M"),
         "machine": machine(),
         "python": platform.python_version(),

@@ -1,4 +1,4 @@
-"""The front page and the pages in docs/: every link and image resolves, and the front page stays short.
+"""The front page and the pages in docs/: every link and image resolves; the front page stays short.
 
 A link is `[text](target)`, an image `![alt](target)`; links inside code are not links. A relative
 target must exist relative to the page that names it, and a `#anchor`, alone or after a path, must

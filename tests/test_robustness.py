@@ -8,7 +8,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -244,7 +243,8 @@ def test_an_atlas_of_too_few_seeds_says_so_in_its_table_and_plots(tmp_path):
     atlas = pd.DataFrame([{"timesteps": 5, "units": 2, "epochs": 50, "claim": label,
                            "measure": measure, "difference": 0.1, "ci_low": 0.1,
                            "ci_high": 0.1, "verdict": "too few seeds"}
-                          for label, *_ in claims_atlas.CLAIMS for measure in claims_atlas.MEASURES])
+                          for label, *_ in claims_atlas.CLAIMS
+                          for measure in claims_atlas.MEASURES])
     assert "too few seeds" in claims_atlas.printed_table(atlas)
     args = claims_atlas.parse_args(["--timesteps", "5", "--units", "2", "--epochs", "50",
                                     "--repeats", "2", "--output-dir", str(tmp_path)])
