@@ -10,7 +10,9 @@ these scripts use:
 - the LSTM's recurrent kernel: orthogonal, the Q of a QR decomposition of a standard normal
   matrix with the signs of R's diagonal, as Keras's Orthogonal initializer draws it;
 - biases: zeros, except that an LSTM with unit_forget_bias (its default) starts its forget gate
-  at one.
+  at one;
+- an Embedding's table (the text scripts): random_uniform, U(minval, maxval), by default
+  U(-0.05, 0.05), with the bounds read from the layer's initializer.
 
 The weights are drawn in the order of `model.weights` from stream 3 of the seed (streams 0, 1 and
 2 draw the training, held-out and book-evaluation sequences), so data and weights are independent.
@@ -37,18 +39,22 @@ def orthogonal(rng, shape):
     return q.reshape(shape)
 
 
+def random_uniform(rng, shape, minval=-0.05, maxval=0.05):
+    return rng.uniform(minval, maxval, size=shape)
+
+
 # Keras's default initializers for these layers, by class name, and the NumPy draw for each.
 DRAWS = {"GlorotUniform": glorot_uniform, "Orthogonal": orthogonal,
-         "Zeros": lambda rng, shape: np.zeros(shape)}
+         "Zeros": lambda rng, shape: np.zeros(shape), "RandomUniform": random_uniform}
 
 
 # Where a Keras layer keeps the initializer of each of its weights.
 INITIALIZER_ATTRIBUTES = {"kernel": "kernel_initializer", "recurrent_kernel": "recurrent_initializer",
-                          "bias": "bias_initializer"}
+                          "bias": "bias_initializer", "embeddings": "embeddings_initializer"}
 
 
 def _owners(model):
-    """{id(variable): (layer, role)} for every weight of the model's LSTM cells and Dense layers."""
+    """{id(variable): (layer, role)} for every weight of the model's LSTM cells, Dense and Embedding layers."""
     owners = {}
 
     def visit(layer):
@@ -59,7 +65,7 @@ def _owners(model):
             if getattr(layer, inner, None) is not None:
                 visit(getattr(layer, inner))
         own = {id(weight) for weight in layer.weights}
-        for role in ("kernel", "recurrent_kernel", "bias"):
+        for role in ("kernel", "recurrent_kernel", "bias", "embeddings"):
             variable = getattr(layer, role, None)
             if id(variable) in own:
                 owners.setdefault(id(variable), (layer, role))
@@ -79,6 +85,8 @@ def _draw(rng, layer, role, shape):
         value = np.zeros(shape)
         value[units : 2 * units] = 1.0
         return value
+    if name == "RandomUniform":
+        return random_uniform(rng, shape, initializer.minval, initializer.maxval)
     return DRAWS[name](rng, shape)
 
 
