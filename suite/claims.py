@@ -33,9 +33,20 @@ ROLLING_WINDOW = 25  # epochs in the rolling mean of the per-sequence loss
 SIMILAR_MARGIN = 0.02  # difference in log loss (or accuracy) small enough to call "similar"
 FLIP_OFFSETS = np.arange(-5, 6)
 
-# Measures and the direction in which each one is better.
+# Measures and the direction in which each one is better; any other measure named *_loss or
+# *_accuracy (the text scripts' test_loss, unseen_accuracy, ...) by its name (`lower_is_better`).
 LOWER_IS_BETTER = {"final_loss": True, "loss_auc": True, "epochs_to_reference": True,
                    "heldout_loss": True, "step_accuracy": False, "sequence_accuracy": False}
+
+
+def lower_is_better(measure):
+    """Whether a lower value of `measure` is the better one."""
+    if measure in LOWER_IS_BETTER:
+        return LOWER_IS_BETTER[measure]
+    if measure.endswith("loss") or measure.endswith("accuracy"):
+        return measure.endswith("loss")
+    raise KeyError(f"no direction known for the measure {measure!r}: name it *_loss or "
+                   "*_accuracy, or add it to LOWER_IS_BETTER")
 
 
 @dataclass(frozen=True)
@@ -186,11 +197,11 @@ def compare(summary, claims):
             "pair": claim.pair,
             "measure": claim.measure,
             "expected": "similar" if claim.expected == "similar" else
-            ("lower" if LOWER_IS_BETTER[claim.measure] else "higher"),
+            ("lower" if lower_is_better(claim.measure) else "higher"),
             "difference": difference,
             "ci_low": low,
             "ci_high": high,
-            "verdict": (verdict(low, high, claim.expected, LOWER_IS_BETTER[claim.measure])
+            "verdict": (verdict(low, high, claim.expected, lower_is_better(claim.measure))
                         if len(paired) >= MIN_SEEDS else TOO_FEW),
         })
     return pd.DataFrame(rows, columns=["pair", "measure", "expected", "difference", "ci_low",
