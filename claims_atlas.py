@@ -11,10 +11,12 @@ the model after 250 of 1,000 epochs is the model of a 250-epoch run).
 
     KERAS_BACKEND=jax python claims_atlas.py
     python claims_atlas.py --timesteps 10 --units 20 --epochs 250 --repeats 5
+    python claims_atlas.py --from-runs results/claims_atlas_runs.csv   # verdicts again, no training
 """
 
 import argparse
 import math
+from pathlib import Path
 
 from suite import cli  # first: a Python without the requirements gets one line, not a traceback
 import numpy as np
@@ -200,11 +202,17 @@ def parse_args(argv=None):
     parser.add_argument("--epochs", type=cli.int_at_least(50), nargs="+", default=[250, 1000],
                         help="training lengths; all but the longest are read from its checkpoints")
     cli.add_run_arguments(parser, repeats=30)
+    parser.add_argument("--from-runs", type=Path, metavar="CSV",
+                        help="test the claims, print the table and draw the plots again from "
+                             "per-seed measures written before (results/claims_atlas_runs.csv), "
+                             "without training; the grid and seeds are the file's")
 
     def check(args):
         cli.check_distinct(parser, args, "timesteps", "units", "epochs")
         if args.repeats < 2:
             parser.error("argument --repeats: the bootstrap needs at least 2 seeds")
+        if args.from_runs is not None:
+            args.per_seed = read_runs(parser, args)
 
     args = cli.parse(parser, argv, check)
     args.timesteps, args.units, args.epochs = (sorted(v) for v in
@@ -212,8 +220,31 @@ def parse_args(argv=None):
     return args
 
 
+RUN_COLUMNS = ["timesteps", "units", "epochs", "model", "seed", *MEASURES]
+
+
+def read_runs(parser, args):
+    """--from-runs: the file's per-seed measures; its grid and seeds replace the flags'."""
+    try:
+        per_seed = pd.read_csv(args.from_runs)
+    except (OSError, ValueError) as error:
+        parser.error(f"argument --from-runs: cannot read {args.from_runs}: "
+                     f"{getattr(error, 'strerror', None) or error}")
+    missing = [column for column in RUN_COLUMNS if column not in per_seed]
+    if missing or per_seed.empty:
+        parser.error(f"argument --from-runs: {args.from_runs} is not a runs file of this script "
+                     f"(missing columns: {', '.join(missing) or 'none, but no rows'})")
+    args.timesteps, args.units, args.epochs = (sorted(per_seed[name].unique().tolist())
+                                               for name in ("timesteps", "units", "epochs"))
+    seeds = sorted(per_seed["seed"].unique().tolist())
+    args.seed, args.repeats = seeds[0], len(seeds)
+    return per_seed
+
+
 def main(argv=None):
     args = parse_args(argv)
+    if args.from_runs is not None:
+        return redraw(args)
     from suite import outputs, resume  # loads Keras, now that the flags are good
 
     # Each cell is kept as it finishes, so an interrupted atlas continues where it stopped.
@@ -235,6 +266,18 @@ def main(argv=None):
         print()
     print(printed_table(atlas))
     return atlas, per_seed
+
+
+def redraw(args):
+    """The verdicts, table and plots from the per-seed measures of an earlier run. The run record
+    (results/claims_atlas_run.csv) is left as it is: it describes the run that trained."""
+    from suite import outputs
+
+    atlas = test_claims(args.per_seed)
+    outputs.write_results(args.output_dir, {f"results/{SCRIPT}.csv": atlas}, plot(atlas, args),
+                          name=SCRIPT, quiet=args.quiet)
+    print(printed_table(atlas))
+    return atlas, args.per_seed
 
 
 if __name__ == "__main__":

@@ -6,8 +6,11 @@ percentile bootstrap 95% confidence interval over seeds. A verdict follows from 
 
 - "better" claims (e.g. lower final loss): supported if the whole interval lies on the claimed
   side of zero, not supported if it lies wholly on the other side, inconclusive if it holds zero;
-- "similar" claims: supported if the whole interval lies within +-margin, not supported if it
-  excludes zero, inconclusive otherwise;
+- "similar" claims, an equivalence test with the margin as the size of a difference that does
+  not matter: supported if the whole interval lies within +-margin, not supported if it lies
+  wholly beyond it (the models surely differ by more than the margin), inconclusive otherwise.
+  A real but small difference, an interval inside the margin that excludes zero, is "similar";
+  an interval that excludes zero but reaches past the margin is inconclusive, not a refutation.
 - with fewer than MIN_SEEDS seeds, no verdict: "too few seeds".
 
 Why a minimum: a percentile bootstrap interval of n paired differences that all share a sign
@@ -169,7 +172,7 @@ def verdict(low, high, expected="better", lower_is_better=True, margin=SIMILAR_M
     if expected == "similar":
         if -margin <= low and high <= margin:
             return "supported"
-        if low > 0 or high < 0:
+        if low > margin or high < -margin:
             return "not supported"
         return "inconclusive"
     if expected != "better":

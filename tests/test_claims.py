@@ -126,7 +126,7 @@ def test_better_claims_get_every_verdict_on_either_side(measure, differences, wa
     (0.1 + NARROW, "not supported"),  # wholly outside the margin
     (-0.1 + NARROW, "not supported"),
     (WIDE, "inconclusive"),  # holds zero but reaches beyond the margin
-    (0.02 + NARROW, "not supported"),  # excludes zero, partly outside the margin
+    (0.02 + NARROW, "inconclusive"),  # excludes zero but straddles the margin's edge
 ], ids=["around_zero", "above_margin", "below_margin", "holds_zero_wide", "straddles_margin"])
 def test_similar_claims_get_every_verdict(differences, want):
     row = compare(_paired(differences, "final_loss"),
@@ -135,18 +135,20 @@ def test_similar_claims_get_every_verdict(differences, want):
 
 
 def test_a_small_difference_inside_the_margin_is_similar_even_when_it_excludes_zero():
-    """An interval inside +-margin that excludes zero, [+0.006, +0.014] here, fits both rules of
-    the module docstring ("supported if within +-margin", "not supported if it excludes zero").
-    `verdict` tests the margin first, so it is "supported": the margin is the size of a
-    difference that does not matter, and many seeds can show a real difference smaller than that.
-    It is an equivalence test (is the difference smaller than the margin?), not a test of no
-    difference at all."""
+    """The rule is an equivalence test: the margin is the size of a difference that does not
+    matter, so an interval inside +-margin is "similar" even when it excludes zero (many seeds
+    can show a real difference smaller than the margin), and only an interval wholly beyond the
+    margin refutes the claim; one that excludes zero but crosses the margin's edge is
+    inconclusive."""
     row = compare(_paired(0.01 + NARROW / 2.5, "final_loss"),
                   [Claim("a", "b", "final_loss", "similar")]).iloc[0]
     assert 0 < row["ci_low"] and row["ci_high"] < 0.02
     assert row["verdict"] == "supported"
     assert verdict(0.001, 0.02, "similar") == "supported"  # the margin's edge counts as inside
-    assert verdict(0.001, 0.0201, "similar") == "not supported"
+    assert verdict(0.001, 0.0201, "similar") == "inconclusive"
+    assert verdict(0.0201, 0.05, "similar") == "not supported"
+    assert verdict(-0.05, -0.0201, "similar") == "not supported"
+    assert verdict(-0.03, -0.001, "similar") == "inconclusive"
 
 
 def _per_epoch(advantage):

@@ -53,6 +53,17 @@ def test_files_and_columns(tmp_path):
     for measure in claims_atlas.MEASURES:
         assert (tmp_path / "plots" / f"claims_atlas_{measure}.png").stat().st_size > 20_000
 
+    # --from-runs tests the claims again from the runs file alone: the same atlas, no training
+    # (the grid and seeds are the file's, whatever the flags say), and no run record of its own.
+    again, _ = claims_atlas.main(["--from-runs", str(tmp_path / "results" / "claims_atlas_runs.csv"),
+                                  "--timesteps", "99", "--output-dir", str(tmp_path / "again"),
+                                  "--quiet"])
+    pd.testing.assert_frame_equal(again, atlas, rtol=1e-5, atol=1e-6)
+    assert pd.read_csv(tmp_path / "again" / "results" / "claims_atlas.csv")["verdict"].tolist() == \
+        atlas["verdict"].tolist()
+    assert not (tmp_path / "again" / "results" / "claims_atlas_run.csv").exists()
+    assert (tmp_path / "again" / "plots" / "claims_atlas_final_loss.png").exists()
+
 
 def test_held_out_log_loss_by_hand():
     y = np.array([[[0, 1]]])
@@ -71,3 +82,11 @@ def test_held_out_log_loss_by_hand():
 ])
 def test_bad_flags_exit_2_with_one_line(flags, named, assert_flag_error):
     assert_flag_error(claims_atlas.main, flags, named)
+
+
+def test_a_runs_file_that_is_not_one_exits_2_with_one_line(tmp_path, assert_flag_error):
+    other = tmp_path / "other.csv"
+    other.write_text("model,seed,epoch,loss\nlstm_forw,0,1,0.7\n")
+    assert_flag_error(claims_atlas.main, ["--from-runs", str(other)], "--from-runs")
+    assert_flag_error(claims_atlas.main, ["--from-runs", str(tmp_path / "missing.csv")],
+                      "--from-runs")
