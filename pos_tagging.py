@@ -1,0 +1,677 @@
+"""Part-of-speech tagging: where the words after a word matter.
+
+Each word of a line gets one of 48 Penn Treebank tags. An Embedding turns the word ids into
+vectors, an LSTM returns an output at every word, and a Dense softmax layer gives each word its tag.
+Three readers are compared, trained on the same lines from the same initial weights for every seed:
+the forward LSTM (`lstm_forw`, it knows the words before each word), the backward LSTM with its
+outputs put back in time order (`lstm_back_aligned`, the words after it) and the BiLSTM
+(`bilstm_con`, both). The reference a tagger must beat gives each word its most frequent tag in
+the training lines, and an unknown word the most frequent tag overall (`most_frequent_tag`).
+
+Data: 20,000 lines of the Open American National Corpus with their tags, cut per seed into 80%
+training, 10% validation and 10% test lines; the 1,001 Wall Street Journal lines are a second test
+set. Both are fetched on first use (text_data.py). Lines longer than --max-length are cut into
+pieces of at most that many words, so no word is lost; each piece is padded to one of two widths
+(--max-length / 2 or --max-length) and the padding is masked.
+
+    KERAS_BACKEND=jax python pos_tagging.py            # about 6 minutes on 2 CPU cores
+    python pos_tagging.py --model lstm_forw bilstm_con bilstm_sum --repeats 6
+"""
+
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import text_data
+from suite import cli
+from suite.claims import Claim
+
+SCRIPT = "pos_tagging"
+MERGE_MODES = {"bilstm_con": "concat", "bilstm_sum": "sum", "bilstm_mul": "mul",
+               "bilstm_ave": "ave"}
+MODELS = ("lstm_forw", "lstm_back_aligned", *MERGE_MODES)
+DEFAULT_MODELS = ("lstm_forw", "lstm_back_aligned", "bilstm_con")
+REFERENCE = "most_frequent_tag"
+POSITIONS = 10  # accuracy by position counts words 1 to 9 from each end; 10 holds the rest
+TAGS_PLOTTED = 16  # the most frequent tags in the by-tag panel
+
+
+# ---------------------------------------------------------------- the models
+
+
+def reverse_time(outputs):
+    """Reverses the time axis of a (batch, timesteps, features) tensor."""
+    from keras import ops
+
+    return ops.flip(outputs, axis=1)
+
+
+def build_model(name, vocabulary_size, n_tags, embedding_dim=32, units=32, learning_rate=0.005):
+    """Embedding(mask_zero) -> LSTM reading forward, backward or both -> Dense(n_tags, softmax)."""
+    keras = cli.import_keras()  # as quiet as a script: TensorFlow's start-up log stays off
+    from keras import layers
+
+    if name == "lstm_forw":
+        reader = [layers.LSTM(units, return_sequences=True)]
+    elif name == "lstm_back_aligned":
+        reader = [
+            # go_backwards reads the last word first, so its output i belongs to word T-1-i.
+            layers.LSTM(units, return_sequences=True, go_backwards=True),
+            # Flipping the outputs lines each one up with the word it tags. The LSTM's mask is
+            # in time order already, so it stays as it is.
+            layers.Lambda(reverse_time, mask=lambda outputs, mask: mask, name="reverse_time"),
+        ]
+    elif name in MERGE_MODES:
+        # Bidirectional puts its backward copy's outputs back in time order itself.
+        reader = [layers.Bidirectional(layers.LSTM(units, return_sequences=True),
+                                       merge_mode=MERGE_MODES[name])]
+    else:
+        raise ValueError(f"unknown model {name!r}: choose from {', '.join(MODELS)}")
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(None,), dtype="int32"),  # any line length: one model per reader
+            # Id 0 pads a line to its batch's width; mask_zero makes the LSTMs step over it, so
+            # the backward LSTM starts at the line's last word, not at the padding after it.
+            layers.Embedding(vocabulary_size, embedding_dim, mask_zero=True),
+            *reader,
+            # The same Dense layer tags every word from the LSTM's output there.
+            layers.Dense(n_tags, activation="softmax"),
+        ],
+        name=name,
+    )
+    # Pads get sample weight 0, and the loss is the mean over the weighted (real) words.
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss=keras.losses.SparseCategoricalCrossentropy(reduction="mean_with_sample_weight"),
+        weighted_metrics=["accuracy"],
+    )
+    return model
+
+
+# ---------------------------------------------------------------- the reference
+
+
+def most_frequent_tags(sentences):
+    """({word: its most frequent tag}, the most frequent tag overall) over (word, tag) lines.
+
+    Ties go to the tag more frequent overall, then to the first in alphabetical order.
+    """
+    overall = Counter(tag for sentence in sentences for _, tag in sentence)
+    per_word = defaultdict(Counter)
+    for sentence in sentences:
+        for word, tag in sentence:
+            per_word[word][tag] += 1
+    table = {word: min(counts, key=lambda tag: (-counts[tag], -overall[tag], tag))
+             for word, counts in per_word.items()}
+    return table, min(overall, key=lambda tag: (-overall[tag], tag))
+
+
+def reference_tags(words, table, unknown_tag):
+    return [table.get(word, unknown_tag) for word in words]
+
+
+# ---------------------------------------------------------------- data
+
+
+def bucket_widths(max_length):
+    """The padded widths of the batches: half of --max-length and --max-length."""
+    return sorted({max(1, max_length // 2), max_length})
+
+
+@dataclass
+class Tokens:
+    """Every word of a set of lines, in line order, with what the scores need to know of it."""
+
+    words: list
+    tags: np.ndarray  # tag ids; -1 for a tag the tag set lacks (never predicted, always wrong)
+    unseen: np.ndarray  # the word is not in the training lines
+    from_start: np.ndarray  # 1 for a line's first word, 2 for the second, ...
+    from_end: np.ndarray  # 1 for a line's last word, ...
+    # The lines cut into pieces, padded: {width: (word ids, tag ids, token index)}, each
+    # (pieces, width); token index is -1 at pads.
+    buckets: dict = field(default_factory=dict)
+
+
+def encode_lines(sentences, vocabulary, tag_ids, training_words, max_length):
+    """`Tokens` of `sentences`: pieces of at most max_length words, each in its bucket width."""
+    words, tags, starts, ends, pieces = [], [], [], [], []
+    for sentence in sentences:
+        first = len(words)
+        for position, (word, tag) in enumerate(sentence):
+            words.append(word)
+            tags.append(tag_ids.get(tag, -1))
+            starts.append(position + 1)
+            ends.append(len(sentence) - position)
+        for begin in range(0, len(sentence), max_length):
+            pieces.append(range(first + begin, first + min(begin + max_length, len(sentence))))
+    tags = np.array(tags, dtype=np.int64)
+    ids = np.array([vocabulary.get(word, text_data.UNKNOWN) for word in words], dtype=np.int32)
+    widths = bucket_widths(max_length)
+    width_of = np.array(widths)[np.searchsorted(widths, [len(piece) for piece in pieces])]
+    buckets = {}
+    for width in widths:
+        chosen = [pieces[i] for i in np.flatnonzero(width_of == width)]
+        index = np.full((len(chosen), width), -1, dtype=np.int64)
+        for row, piece in enumerate(chosen):
+            index[row, : len(piece)] = piece
+        real = index >= 0
+        buckets[width] = (np.where(real, ids[index], text_data.PAD).astype(np.int32),
+                          np.where(real, np.maximum(tags[index], 0), 0).astype(np.int32), index)
+    return Tokens(words, tags, np.array([w not in training_words for w in words]),
+                  np.array(starts), np.array(ends), buckets)
+
+
+@dataclass
+class SeedData:
+    """One seed's split of the lines, its vocabulary, and the lines encoded with it."""
+
+    seed: int
+    train: Tokens
+    validation: Tokens
+    test: Tokens
+    wsj: Tokens  # None without a second test set
+    reference: dict  # {set name: reference tag ids of its words}
+
+
+def prepare_seed(seed, sentences, wsj_sentences, tag_ids, args):
+    """Split the lines with `seed`, build the vocabulary of its training lines, encode."""
+    train, validation, test = text_data.split_indices(len(sentences), seed)
+    if args.train_lines:
+        train = train[: args.train_lines]
+    train_lines = [sentences[i] for i in train]
+    vocabulary = text_data.build_vocabulary([[w for w, _ in s] for s in train_lines],
+                                            max_words=args.max_words, min_count=args.min_count)
+    training_words = {word for sentence in train_lines for word, _ in sentence}
+    table, unknown_tag = most_frequent_tags(train_lines)
+
+    def encoded(lines):
+        return encode_lines(lines, vocabulary, tag_ids, training_words, args.max_length)
+
+    data = SeedData(seed, encoded(train_lines), encoded([sentences[i] for i in validation]),
+                    encoded([sentences[i] for i in test]),
+                    encoded(wsj_sentences) if wsj_sentences else None, {})
+    for name in ("validation", "test", "wsj"):
+        tokens = getattr(data, name)
+        if tokens is not None:
+            data.reference[name] = np.array(
+                [tag_ids.get(tag, -1) for tag in reference_tags(tokens.words, table, unknown_tag)])
+    return data
+
+
+def training_batches(tokens, batch_size, rng):
+    """One epoch of (word ids, tag ids, weights) batches in a seeded random order.
+
+    Every batch of a width has batch_size rows (the last one is filled with empty rows of weight
+    0), so each width is one compiled program. Keras's TensorFlow data adapter reads the shapes
+    of the first two batches to allow for the rest, so they are of different widths.
+    """
+    batches = []
+    for X, Y, _ in tokens.buckets.values():
+        order = rng.permutation(len(X))
+        batches += padded_batches(X[order], Y[order], batch_size)
+    batches = [batches[i] for i in rng.permutation(len(batches))]
+    for j in range(1, len(batches)):
+        if batches[j][0].shape[1] != batches[0][0].shape[1]:
+            batches[1], batches[j] = batches[j], batches[1]
+            break
+    return batches
+
+
+def padded_batches(X, Y, batch_size):
+    """(X, Y, weights) batches of batch_size rows, the last one filled with pads."""
+    batches = []
+    for begin in range(0, len(X), batch_size):
+        x = np.zeros((batch_size, X.shape[1]), dtype=np.int32)
+        y = np.zeros_like(x)
+        rows = len(X[begin : begin + batch_size])
+        x[:rows], y[:rows] = X[begin : begin + batch_size], Y[begin : begin + batch_size]
+        batches.append((x, y, (x != text_data.PAD).astype(np.float32)))
+    return batches
+
+
+# ---------------------------------------------------------------- training and scoring
+
+
+def word_probabilities(model, tokens, batch_size):
+    """(words, n_tags) softmax outputs for every word of `tokens`, in line order."""
+    n_tags = model.output_shape[-1]
+    probabilities = np.zeros((len(tokens.words), n_tags), dtype=np.float32)
+    for X, Y, index in tokens.buckets.values():
+        for begin in range(0, len(X), batch_size):
+            (x, _, _), = padded_batches(X[begin : begin + batch_size],
+                                        Y[begin : begin + batch_size], batch_size)
+            rows = index[begin : begin + batch_size]
+            out = np.asarray(model.predict_on_batch(x))[: len(rows)]
+            probabilities[rows[rows >= 0]] = out[rows >= 0]
+    return probabilities
+
+
+def log_loss(probabilities, tags):
+    """Mean cross-entropy of the true tags over the words, clipped at 1e-7 as Keras's loss is."""
+    chosen = probabilities[np.arange(len(tags)), tags]
+    return float(-np.log(np.clip(chosen, 1e-7, 1 - 1e-7)).mean())
+
+
+def accuracy(predicted, tags, where=None):
+    right = predicted == tags
+    if where is not None:
+        right = right[where]
+    return float(right.mean()) if len(right) else float("nan")
+
+
+def as_dataset(batches):
+    """The batches as a keras.utils.PyDataset, which `fit` takes batch by batch."""
+    keras = cli.import_keras()
+
+    class Batches(keras.utils.PyDataset):
+        def __len__(self):
+            return len(batches)
+
+        def __getitem__(self, i):
+            return batches[i]
+
+    return Batches()
+
+
+def train_seed(model, data, args, optimizer_initial, timing):
+    """Train `model` from `data.seed`'s initial weights; per-epoch rows and the test words'
+    predicted tags."""
+    from suite import training
+
+    training._reset(model, data.seed, optimizer_initial)
+    rng = np.random.default_rng(np.random.SeedSequence(data.seed).spawn(text_data.SPLIT_STREAM
+                                                                           + 2)[-1])
+    rows = []
+    for epoch in range(1, args.epochs + 1):
+        start = time.perf_counter()
+        history = model.fit(as_dataset(training_batches(data.train, args.batch_size, rng)),
+                            epochs=1, verbose=0)
+        trained = time.perf_counter()
+        probabilities = word_probabilities(model, data.validation, args.batch_size)
+        done = time.perf_counter()
+        timing["training"] += trained - start
+        timing["validation scoring"] += done - trained
+        rows.append({"epoch": epoch, "loss": history.history["loss"][0],
+                     "accuracy": history.history["accuracy"][0],
+                     "val_loss": log_loss(probabilities, data.validation.tags),
+                     "val_accuracy": accuracy(probabilities.argmax(-1), data.validation.tags),
+                     "seconds": round(done - start, 2)})
+    start = time.perf_counter()
+    predicted = {name: word_probabilities(model, getattr(data, name), args.batch_size).argmax(-1)
+                 for name in ("test", "wsj") if getattr(data, name) is not None}
+    timing["test and WSJ scoring"] += time.perf_counter() - start
+    return rows, predicted
+
+
+def compile_programs(model, data, args):
+    """One training step and one prediction per batch width, so every program is compiled
+    before the timed runs (each seed then starts from its own weights and optimizer state)."""
+    first = {}
+    for X, Y, _ in data.train.buckets.values():
+        if len(X):
+            first[X.shape[1]] = padded_batches(X[:1], Y[:1], args.batch_size)[0]
+    batches = list(first.values())
+    model.fit(as_dataset(batches), epochs=1, verbose=0)
+    for x, _, _ in batches:
+        model.predict_on_batch(x)
+
+
+MEASURES = {"test": ("test_accuracy", "unseen_accuracy"),
+            "wsj": ("wsj_accuracy", "wsj_unseen_accuracy")}
+
+
+def summary_row(model_name, data, predicted, params, seconds):
+    """Accuracy on every word and on the unseen words of each test set, for one seed."""
+    row = {"model": model_name, "seed": data.seed, "params": params}
+    for name, (overall, unseen) in MEASURES.items():
+        tokens = getattr(data, name)
+        if tokens is not None:
+            row[overall] = accuracy(predicted[name], tokens.tags)
+            row[unseen] = accuracy(predicted[name], tokens.tags, tokens.unseen)
+    row["train_seconds"] = seconds
+    return row
+
+
+def breakdown_rows(model_name, data, predicted, tag_names):
+    """Tidy test accuracy by tag and by position from each end of the line."""
+    tokens = data.test
+    right = predicted == tokens.tags
+    by_tag = [{"model": model_name, "seed": data.seed, "tag": tag_names[t],
+               "count": int(n), "accuracy": float(right[tokens.tags == t].mean())}
+              for t, n in zip(*np.unique(tokens.tags[tokens.tags >= 0], return_counts=True))]
+    by_position = []
+    for counted_from, positions in (("start", tokens.from_start), ("end", tokens.from_end)):
+        capped = np.minimum(positions, POSITIONS)
+        for position in range(1, POSITIONS + 1):
+            at = capped == position
+            by_position.append({"model": model_name, "seed": data.seed,
+                                "counted_from": counted_from, "position": position,
+                                "count": int(at.sum()),
+                                "accuracy": float(right[at].mean()) if at.any() else np.nan})
+    return by_tag, by_position
+
+
+# ---------------------------------------------------------------- claims
+
+
+def claims_for(models):
+    """The claims tested, for the models of this run."""
+    found = [
+        # "A BiLSTM suits part-of-speech tagging": it tags held-out words better than a reader of
+        # one direction, known words and unseen ones, on the OANC and on the WSJ lines.
+        *[Claim("bilstm_con", other, measure)
+          for other in ("lstm_forw", "lstm_back_aligned")
+          for measure in ("test_accuracy", "unseen_accuracy", "wsj_accuracy")],
+        # Every reader against the reference it must beat.
+        *[Claim(name, REFERENCE, measure)
+          for name in DEFAULT_MODELS
+          for measure in ("test_accuracy", "unseen_accuracy", "wsj_accuracy")],
+        # Does the direction matter for one LSTM?
+        Claim("lstm_back_aligned", "lstm_forw", "test_accuracy", "similar"),
+        # The merge modes, when a run includes them.
+        *[Claim(name, "bilstm_con", "test_accuracy", "similar")
+          for name in MERGE_MODES if name != "bilstm_con"],
+    ]
+    present = set(models) | {REFERENCE}
+    return [claim for claim in found if claim.first in present and claim.second in present]
+
+
+# ---------------------------------------------------------------- output
+
+
+def plot(epochs, summary, by_tag, by_position, reference_validation, title):
+    """Learning curves, accuracy by position from each end and by tag, from the tidy tables."""
+    import matplotlib.pyplot as plt
+
+    from suite import plotting
+
+    fig = plt.figure(figsize=(15, 15))
+    grid = fig.add_gridspec(3, 2)
+    panels = [fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1]),
+              fig.add_subplot(grid[1, 0]), fig.add_subplot(grid[1, 1]),
+              fig.add_subplot(grid[2, :])]
+    colors = dict(zip(epochs["model"].unique(), plotting.colors()))
+
+    def curves(table, column, index="epoch"):
+        return {name: group.pivot(index="seed", columns=index, values=column)
+                for name, group in table.groupby("model", sort=False)}
+
+    ax = panels[0]
+    ax.axhline(reference_validation, color="black", linestyle="--", linewidth=1.2,
+               label=f"{REFERENCE} ({reference_validation:.3f})")
+    plotting.plot_runs(ax, curves(epochs, "val_accuracy"), ylabel="validation accuracy (words)")
+    ax.set_title("(a) Validation accuracy per epoch")
+
+    ax = panels[1]
+    plotting.plot_runs(ax, curves(epochs, "val_loss"), ylabel="cross-entropy")
+    for name, table in curves(epochs, "loss").items():
+        ax.plot(table.columns, table.mean(), color=colors[name], linestyle=":", linewidth=1.5)
+    ax.plot([], [], color="grey", linestyle=":", label="training loss (dotted)")
+    plotting.legend_below(ax, title=plotting.band_title(
+        {name: len(table) for name, table in curves(epochs, "val_loss").items()}))
+    ax.set_title("(b) Validation loss (bands) and training loss (dotted)")
+
+    for ax, counted_from in zip(panels[2:4], ("start", "end")):
+        table = by_position[by_position["counted_from"] == counted_from]
+        plotting.plot_runs(ax, curves(table, "accuracy", "position"),
+                           ylabel="test accuracy (words)",
+                           xlabel=f"position from the line's {counted_from} "
+                                  f"(1 = {'first' if counted_from == 'start' else 'last'} word; "
+                                  f"{POSITIONS} = {POSITIONS} or more)")
+        ax.set_xticks(range(1, POSITIONS + 1))
+        ax.set_title(f"({'c' if counted_from == 'start' else 'd'}) Test accuracy by position "
+                     f"from the {counted_from}")
+
+    ax = panels[4]
+    counts = (by_tag[by_tag["model"] == REFERENCE].groupby("tag")["count"].mean()
+              .sort_values(ascending=False))
+    tags = list(counts.index[:TAGS_PLOTTED])
+    names = list(by_tag["model"].unique())
+    width = 0.8 / len(names)
+    for k, name in enumerate(names):
+        table = by_tag[by_tag["model"] == name].pivot(index="seed", columns="tag",
+                                                       values="accuracy")[tags]
+        mean, half = plotting.mean_and_ci(table.to_numpy())
+        color = "black" if name == REFERENCE else colors[name]
+        ax.bar(np.arange(len(tags)) + (k - (len(names) - 1) / 2) * width, mean, width,
+               yerr=half, color=color, alpha=0.8 if name != REFERENCE else 0.35, label=name,
+               capsize=2)
+    ax.set_xticks(range(len(tags)), [f"{tag}\n{counts[tag]:.0f}" for tag in tags])
+    ax.set_xlabel(f"tag, with its words per test set (the {TAGS_PLOTTED} most frequent tags)")
+    ax.set_ylabel("test accuracy (words)")
+    ax.set_ylim(max(0.0, by_tag["accuracy"].min() - 0.05), 1.0)
+    ax.grid(alpha=0.3, axis="y")
+    plotting.legend_below(ax, title=plotting.band_title(
+        {name: by_tag.loc[by_tag["model"] == name, "seed"].nunique() for name in names}))
+    ax.set_title("(e) Test accuracy by tag")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def mean_and_spread(values):
+    spread = f" ± {values.std(ddof=1):.3f}" if len(values) > 1 else ""
+    return f"{values.mean():.3f}{spread}"
+
+
+def summary_table(summary):
+    measures = [c for c in ("test_accuracy", "unseen_accuracy", "wsj_accuracy",
+                            "wsj_unseen_accuracy", "train_seconds") if c in summary]
+    rows = [{"model": name, **{m: mean_and_spread(group[m]) for m in measures}}
+            for name, group in summary.groupby("model", sort=False)]
+    return (pd.DataFrame(rows).to_string(index=False)
+            + "\n(mean ± standard deviation over seeds; accuracy = share of words tagged right; "
+              "unseen = words not in the seed's training lines)")
+
+
+def tag_gain_table(by_tag, first="bilstm_con", second="lstm_forw", rows=10):
+    """The tags where `first` gains the most words over `second` on the test lines."""
+    both = by_tag[by_tag["model"].isin([first, second])]
+    if both["model"].nunique() < 2:
+        return None
+    table = both.pivot_table(index=["seed", "tag"], columns="model", values=["accuracy", "count"])
+    gained = ((table["accuracy"][first] - table["accuracy"][second])
+              * table["count"][first]).groupby("tag").mean()
+    accuracy_of = table["accuracy"].groupby("tag").mean()
+    shown = pd.DataFrame({"words": table["count"][first].groupby("tag").mean().round(1),
+                          second: accuracy_of[second].round(3),
+                          first: accuracy_of[first].round(3),
+                          "words_gained": gained.round(1)}).sort_values("words_gained",
+                                                                         ascending=False)
+    total = gained.sum()
+    return (shown.head(rows).to_string()
+            + f"\n(mean over seeds; words_gained = accuracy gain x words of the tag; "
+              f"{total:.1f} words gained in all per test set)")
+
+
+def position_table(by_position):
+    table = by_position.groupby(["counted_from", "position", "model"], sort=False)["accuracy"]
+    return (table.mean().unstack("model").round(3).to_string()
+            + f"\n(mean test accuracy over seeds; position {POSITIONS} holds every word "
+              f"{POSITIONS} or more from that end)")
+
+
+# ---------------------------------------------------------------- command line
+
+
+def parse_args(argv=None):
+    parser = cli.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", nargs="+", choices=MODELS, default=list(DEFAULT_MODELS),
+                        metavar="NAME", help=f"models to train, from {', '.join(MODELS)}")
+    parser.add_argument("--epochs", type=cli.positive_int, default=4,
+                        help="passes over the training lines")
+    parser.add_argument("--units", type=cli.positive_int, default=32,
+                        help="memory units in each LSTM (each direction of the BiLSTM)")
+    parser.add_argument("--embedding-dim", type=cli.positive_int, default=32,
+                        help="size of each word's vector")
+    parser.add_argument("--batch-size", type=cli.positive_int, default=64,
+                        help="lines (or pieces of lines) per optimizer step")
+    parser.add_argument("--learning-rate", type=float, default=0.005, help="Adam's step size")
+    parser.add_argument("--max-words", type=cli.int_at_least(3), default=20_000,
+                        help="vocabulary size: the most frequent training words get their own "
+                             "vector, the rest share the unknown word's (ids 0 and 1 included)")
+    parser.add_argument("--min-count", type=cli.positive_int, default=2,
+                        help="words seen fewer times in the training lines share the unknown "
+                             "word's vector, which so learns to stand for words never seen")
+    parser.add_argument("--max-length", type=cli.int_at_least(2), default=64,
+                        help="longer lines are cut into pieces of at most this many words")
+    parser.add_argument("--train-lines", type=cli.non_negative_int, default=0,
+                        help="train on only this many of each seed's training lines (0: all)")
+    parser.add_argument("--corpus", type=Path, metavar="FILE",
+                        help="a word/TAG file to use instead of the OANC lines")
+    parser.add_argument("--wsj", type=Path, metavar="FILE",
+                        help="a word/TAG file to score as the second test set instead of the WSJ "
+                             "lines")
+    parser.add_argument("--no-wsj", action="store_true", help="score no second test set")
+    parser.add_argument("--corpus-package", type=Path, metavar="FILE",
+                        help="a downloaded python3-pattern .deb to take the corpora from, on a "
+                             "machine without apt")
+    parser.add_argument("--seed", type=cli.non_negative_int, default=0,
+                        help="seed of the first run; it fixes the split, initial weights and "
+                             "batch order")
+    parser.add_argument("--repeats", type=cli.positive_int, default=6,
+                        help="independent runs, with seeds seed .. seed+repeats-1")
+    cli.add_output_argument(parser)
+    parser.add_argument("--quiet", action="store_true", help="print only the final tables")
+
+    def check(args):
+        cli.check_distinct(parser, args, "model")
+        if not 0 < args.learning_rate < 1:
+            parser.error(f"argument --learning-rate: must be between 0 and 1, got "
+                         f"{args.learning_rate}")
+        try:
+            read_corpora(args)
+        except text_data.CorpusError as error:
+            parser.error(str(error))
+
+    return cli.parse(parser, argv, check=check)
+
+
+MIN_LINES = 10  # a split of fewer lines leaves a part empty
+
+
+def read_corpora(args):
+    """Fetch or read the lines (CorpusError on failure); kept on args for main."""
+    path = args.corpus or text_data.fetch("oanc", args.corpus_package)
+    args.sentences = text_data.read_tagged(path)
+    if len(args.sentences) < MIN_LINES:
+        raise text_data.CorpusError(f"{path} has {len(args.sentences)} tagged lines; the split "
+                                    f"into training, validation and test lines needs at least "
+                                    f"{MIN_LINES}")
+    args.corpus_path = path
+    args.wsj_sentences, args.wsj_path = None, None
+    if not args.no_wsj:
+        args.wsj_path = args.wsj or text_data.fetch("wsj", args.corpus_package)
+        args.wsj_sentences = text_data.read_tagged(args.wsj_path)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    timing = Counter()
+    from suite import outputs, training  # loads Keras, now that the flags and corpora are good
+
+    keras = training.keras
+    with outputs.kept_on_interrupt():
+        tag_names = sorted({tag for sentence in args.sentences for _, tag in sentence})
+        tag_ids = {tag: i for i, tag in enumerate(tag_names)}
+        seeds = list(range(args.seed, args.seed + args.repeats))
+        start = time.perf_counter()
+        seed_data = [prepare_seed(seed, args.sentences, args.wsj_sentences, tag_ids, args)
+                     for seed in seeds]
+        timing["splitting, vocabularies, encoding, reference"] += time.perf_counter() - start
+        timing["start: Python, flags, corpora, Keras"] = start - args.started
+        if not args.quiet:
+            print(f"{len(args.sentences):,} lines from {args.corpus_path.name}, "
+                  f"{len(tag_names)} tags; {cli.describe_seeds(args)}; backend "
+                  f"{keras.backend.backend()}", flush=True)
+
+        epoch_rows, summary_rows, tag_rows, position_rows = [], [], [], []
+        for data in seed_data:  # the reference, as one more model in every table
+            predicted = {name: data.reference[name] for name in ("test", "wsj")
+                         if name in data.reference}
+            summary_rows.append(summary_row(REFERENCE, data, predicted, 0, 0.0))
+            by_tag, by_position = breakdown_rows(REFERENCE, data, predicted["test"], tag_names)
+            tag_rows += by_tag
+            position_rows += by_position
+        reference_validation = np.mean([accuracy(d.reference["validation"], d.validation.tags)
+                                        for d in seed_data])
+        for name in args.model:
+            start = time.perf_counter()
+            model = build_model(name, args.max_words, len(tag_names), args.embedding_dim,
+                                args.units, args.learning_rate)
+            optimizer_initial = training._optimizer_state(model)
+            compile_programs(model, seed_data[0], args)
+            timing["building and compiling the models"] += time.perf_counter() - start
+            for data in seed_data:
+                start = time.perf_counter()
+                rows, predicted = train_seed(model, data, args, optimizer_initial, timing)
+                seconds = time.perf_counter() - start
+                epoch_rows += [{"model": name, "seed": data.seed, **row} for row in rows]
+                summary_rows.append(summary_row(name, data, predicted, model.count_params(),
+                                                round(seconds, 2)))
+                by_tag, by_position = breakdown_rows(name, data, predicted["test"], tag_names)
+                tag_rows += by_tag
+                position_rows += by_position
+                if not args.quiet:
+                    last = rows[-1]
+                    print(f"Trained {name}, seed {data.seed}: {args.epochs} epochs in "
+                          f"{seconds:.1f} s; val_accuracy {last['val_accuracy']:.4f}, test "
+                          f"accuracy {summary_rows[-1]['test_accuracy']:.4f}", flush=True)
+                if not np.isfinite([row["loss"] for row in rows]).all():
+                    raise SystemExit(f"error: {name} with seed {data.seed} produced a non-finite "
+                                     "loss; nothing was written")
+
+        start = time.perf_counter()
+        epochs = pd.DataFrame(epoch_rows)
+        summary = pd.DataFrame(summary_rows)
+        by_tag, by_position = pd.DataFrame(tag_rows), pd.DataFrame(position_rows)
+        from suite import claims
+
+        comparison = claims.compare(summary, [claim for claim in claims_for(args.model)
+                                              if claim.measure in summary])
+        title = (f"Part-of-speech tagging on {args.corpus_path.name}: {args.units} units, "
+                 f"embedding {args.embedding_dim}, {args.epochs} epochs, "
+                 f"{cli.describe_seeds(args)}")
+        figure = plot(epochs, summary, by_tag, by_position, reference_validation, title)
+        timing["tables and plot"] += time.perf_counter() - start
+        timing_table = pd.DataFrame(
+            [{"phase": phase, "seconds": round(seconds, 1)} for phase, seconds in timing.items()])
+        tables = {f"results/{SCRIPT}.csv": epochs, f"results/{SCRIPT}_summary.csv": summary,
+                  f"results/{SCRIPT}_comparison.csv": comparison,
+                  f"results/{SCRIPT}_by_tag.csv": by_tag,
+                  f"results/{SCRIPT}_by_position.csv": by_position,
+                  f"results/{SCRIPT}_timing.csv": timing_table}
+        outputs.write_results(args.output_dir, tables, {f"plots/{SCRIPT}.png": figure},
+                              name=SCRIPT, quiet=args.quiet, run=args)
+    print()
+    print(summary_table(summary))
+    print()
+    print(claims.comparison_table(comparison))
+    gains = tag_gain_table(by_tag)
+    if gains is not None and not args.quiet:
+        print("\nWhere the BiLSTM gains over the forward LSTM, by tag:")
+        print(gains)
+    if not args.quiet:
+        print("\nTest accuracy by position in the line:")
+        print(position_table(by_position))
+        print("\nTime spent (s):")
+        print(timing_table.to_string(index=False))
+    return Results(epochs, summary, comparison, by_tag, by_position, timing_table)
+
+
+@dataclass
+class Results:
+    epochs: pd.DataFrame
+    summary: pd.DataFrame
+    comparison: pd.DataFrame
+    by_tag: pd.DataFrame
+    by_position: pd.DataFrame
+    timing: pd.DataFrame
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,300 @@
+"""pos_tagging.py: the reference, the cutting of lines, padding and masking, the backward
+model's time order, a tiny run end to end and its command line, on small files written here in
+the corpus's format (word/TAG separated by spaces, words that hold slashes included)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import pos_tagging
+import text_data
+
+WORDS = {"DT": ["the", "a", "every"], "NN": ["dog", "park", "walk", "fish"],
+         "VBZ": ["walks", "sees", "fishes"], "JJ": ["big", "old"], "IN": ["in", "near"],
+         "CD": ["1/2", "3/4", "12"], "CC": ["and/or", "and"], "NNP": ["Anna", "Ben"],
+         "VB": ["walk", "fish"], "MD": ["can", "will"]}
+PATTERNS = [["DT", "NN", "VBZ", "NNP", "IN", "DT", "JJ", "NN", "."],
+            ["NNP", "MD", "VB", "IN", "DT", "NN", "."],
+            ["CD", "NN", "CC", "NNP", "VBZ", "IN", "DT", "JJ", "JJ", "NN", "."]]
+
+
+def tagged_lines(n_lines, seed=0):
+    """Lines in the corpus's format from a small grammar; 'walk' and 'fish' are nouns and verbs,
+    and every line names someone no other line names (a word unseen in training)."""
+    rng = np.random.default_rng(seed)
+    lines = []
+    for line in range(n_lines):
+        tags = PATTERNS[rng.integers(len(PATTERNS))] * int(rng.integers(1, 3))
+        words = [{".": ".", "NNP": f"Name{seed}x{line}"}.get(tag) or rng.choice(WORDS[tag])
+                 for tag in tags]
+        lines.append(" ".join(f"{word}/{tag}" for word, tag in zip(words, tags)))
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(scope="module")
+def corpora(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("corpora")
+    (folder / "tagged.txt").write_text(tagged_lines(40))
+    (folder / "second.txt").write_text(tagged_lines(12, seed=1).replace("/NN ", "/NX ", 1))
+    return folder
+
+
+TINY = ["--epochs", "2", "--repeats", "2", "--units", "4", "--embedding-dim", "4",
+        "--batch-size", "8", "--max-length", "16", "--max-words", "30", "--min-count", "1",
+        "--quiet"]
+
+
+# ---------------------------------------------------------------- the reference
+
+
+def test_most_frequent_tag_with_ties_and_unknown_words():
+    lines = [[("run", "DT"), ("run", "NN"), ("the", "DT"), ("dog", "NN")],
+             [("set", "VB"), ("set", "VBN"), ("dog", "NN"), ("dog", "VB")],
+             [("the", "DT"), ("cat", "NN")]]
+    table, unknown_tag = pos_tagging.most_frequent_tags(lines)
+    # Tags overall: NN 4, DT 3, VB 2, VBN 1.
+    assert unknown_tag == "NN"
+    assert table["dog"] == "NN"  # 2 of 3
+    assert table["run"] == "NN"  # a tie (1 and 1) goes to the tag more frequent overall, not DT
+    assert table["set"] == "VB"  # VB 2 overall, VBN 1
+    assert pos_tagging.reference_tags(["the", "unicorn", "run"], table, unknown_tag) == [
+        "DT", "NN", "NN"]
+
+
+def test_ties_overall_go_to_the_first_tag_in_alphabetical_order():
+    lines = [[("a", "X"), ("a", "B"), ("b", "B"), ("b", "X")]]
+    table, unknown_tag = pos_tagging.most_frequent_tags(lines)
+    assert unknown_tag == "B" and table == {"a": "B", "b": "B"}
+
+
+# ---------------------------------------------------------------- cutting and padding
+
+
+def test_long_lines_are_cut_into_pieces_and_no_word_is_lost():
+    lines = [[(f"w{i}", "NN") for i in range(n)] for n in (20, 3, 8, 9)]
+    vocabulary = {f"w{i}": i + 2 for i in range(20)}
+    tokens = pos_tagging.encode_lines(lines, vocabulary, {"NN": 0}, set(), max_length=8)
+    assert sorted(tokens.buckets) == [4, 8]
+    index = np.concatenate([bucket[2][bucket[2] >= 0] for bucket in tokens.buckets.values()])
+    assert sorted(index) == list(range(40))  # every word once
+    pieces = sorted(int((bucket[2] >= 0).sum(axis=1)[row]) for bucket in tokens.buckets.values()
+                    for row in range(len(bucket[2])))
+    assert pieces == [1, 3, 4, 8, 8, 8, 8]  # 20 = 8 + 8 + 4, 9 = 8 + 1
+    for X, _, idx in tokens.buckets.values():
+        assert ((X != text_data.PAD) == (idx >= 0)).all()  # pads where no word is
+    # Positions count from the ends of the whole line, not of its piece.
+    assert tokens.from_start[:20].tolist() == list(range(1, 21))
+    assert tokens.from_end[:20].tolist() == list(range(20, 0, -1))
+
+
+def test_training_batches_fill_whole_batches_and_start_with_two_widths():
+    lines = [[("w", "NN")] * n for n in [2] * 13 + [7] * 5]
+    tokens = pos_tagging.encode_lines(lines, {"w": 2}, {"NN": 0}, set(), max_length=8)
+    batches = pos_tagging.training_batches(tokens, 4, np.random.default_rng(0))
+    assert [x.shape[0] for x, _, _ in batches] == [4] * len(batches)
+    assert sorted(x.shape[1] for x, _, _ in batches) == [4] * 4 + [8] * 2
+    assert batches[0][0].shape[1] != batches[1][0].shape[1]
+    # Every word once, weight 1 on words and 0 on pads.
+    assert sum(w.sum() for _, _, w in batches) == 13 * 2 + 5 * 7
+    assert all(((x != 0) == (w == 1)).all() for x, _, w in batches)
+
+
+# ---------------------------------------------------------------- the models
+
+
+def tiny_model(name, seed=0):
+    from suite import training
+
+    return training.load_initial(pos_tagging.build_model(name, 12, 5, embedding_dim=3, units=4),
+                                 seed)
+
+
+SENTENCE = np.array([[5, 2, 9, 3, 7]], dtype=np.int32)
+
+
+@pytest.mark.parametrize("name", pos_tagging.MODELS)
+def test_pads_change_no_prediction_loss_or_accuracy(name):
+    model = tiny_model(name)
+    alone = np.asarray(model.predict_on_batch(SENTENCE))
+    # The same sentence in a batch padded to 11 words beside a longer one and an empty row.
+    batch = np.zeros((3, 11), dtype=np.int32)
+    batch[0, :5] = SENTENCE[0]
+    batch[1] = np.arange(1, 12)
+    padded = np.asarray(model.predict_on_batch(batch))
+    np.testing.assert_allclose(padded[0, :5], alone[0], atol=1e-6)
+    # Loss and accuracy as training counts them: pads weigh nothing.
+    tags = np.array([[1, 0, 4, 2, 1]], dtype=np.int32)
+    scored_alone = model.test_on_batch(SENTENCE, tags, sample_weight=np.ones((1, 5), "float32"))
+    y = np.zeros_like(batch)
+    y[0, :5] = tags[0]
+    weights = np.zeros((3, 11), dtype="float32")
+    weights[0, :5] = 1
+    scored_padded = model.test_on_batch(batch, y, sample_weight=weights)
+    np.testing.assert_allclose(scored_padded, scored_alone, rtol=1e-5)
+    # The script's own scores of the words agree with Keras's.
+    loss = pos_tagging.log_loss(alone[0], tags[0])
+    right = pos_tagging.accuracy(alone[0].argmax(-1), tags[0])
+    np.testing.assert_allclose([loss, right], scored_alone, rtol=1e-5)
+
+
+def test_word_probabilities_do_not_depend_on_the_padding():
+    model = tiny_model("bilstm_con")
+    lines = [[(f"w{i}", "NN") for i in range(n)] for n in (3, 6, 2, 5)]
+    vocabulary = {f"w{i}": i + 2 for i in range(6)}
+
+    def probabilities(max_length, batch_size):
+        tokens = pos_tagging.encode_lines(lines, vocabulary, {"NN": 0}, set(), max_length)
+        return pos_tagging.word_probabilities(model, tokens, batch_size)
+
+    np.testing.assert_allclose(probabilities(6, 3), probabilities(12, 2), atol=1e-6)
+
+
+def numpy_lstm(inputs, kernel, recurrent_kernel, bias):
+    """Keras's LSTM written out: gates input, forget, cell, output; one output per input row."""
+    units = recurrent_kernel.shape[0]
+    h, c, outputs = np.zeros(units), np.zeros(units), []
+
+    def sigmoid(z):
+        return 1 / (1 + np.exp(-z))
+
+    for x in inputs:
+        z = x @ kernel + h @ recurrent_kernel + bias
+        i, f, g, o = (z[k * units : (k + 1) * units] for k in range(4))
+        c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
+        h = sigmoid(o) * np.tanh(c)
+        outputs.append(h)
+    return np.array(outputs)
+
+
+def softmax(z):
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+@pytest.mark.parametrize("name", ["lstm_forw", "lstm_back_aligned", "bilstm_con"])
+def test_outputs_are_in_time_order_against_a_numpy_lstm(name):
+    model = tiny_model(name, seed=3)
+    weights = [np.asarray(w, dtype=np.float64) for w in model.get_weights()]
+    table, *lstm_weights, dense_kernel, dense_bias = weights
+    embedded = table[SENTENCE[0]]
+    # Each word's state after the words before it, and after the words after it (read from the
+    # last word back), lined up with the word itself.
+    forward = numpy_lstm(embedded, *lstm_weights[:3])
+    backward = numpy_lstm(embedded[::-1], *lstm_weights[-3:])[::-1]
+    states = {"lstm_forw": forward, "lstm_back_aligned": backward,
+              "bilstm_con": np.concatenate([forward, backward], axis=1)}[name]
+    expected = softmax(states @ dense_kernel + dense_bias)
+    batch = np.zeros((2, 9), dtype=np.int32)  # padded after the words, as the batches are
+    batch[0, :5] = SENTENCE[0]
+    batch[1] = 4
+    predicted = np.asarray(model.predict_on_batch(batch))[0, :5]
+    np.testing.assert_allclose(predicted, expected, atol=1e-5)
+
+
+# ---------------------------------------------------------------- end to end
+
+
+@pytest.fixture(scope="module")
+def tiny_run(corpora, tmp_path_factory):
+    output = tmp_path_factory.mktemp("run")
+    results = pos_tagging.main(TINY + ["--corpus", str(corpora / "tagged.txt"), "--wsj",
+                                       str(corpora / "second.txt"), "--output-dir", str(output)])
+    return output, results
+
+
+def test_tiny_run_writes_the_tables_and_the_plot(tiny_run):
+    output, results = tiny_run
+    models = ["lstm_forw", "lstm_back_aligned", "bilstm_con"]
+    epochs = pd.read_csv(output / "results" / "pos_tagging.csv")
+    assert list(epochs.columns) == ["model", "seed", "epoch", "loss", "accuracy", "val_loss",
+                                    "val_accuracy", "seconds"]
+    assert list(epochs["model"].unique()) == models
+    assert len(epochs) == 3 * 2 * 2 and epochs["epoch"].max() == 2
+    assert epochs[["accuracy", "val_accuracy"]].stack().between(0, 1).all()
+    summary = pd.read_csv(output / "results" / "pos_tagging_summary.csv")
+    assert list(summary.columns) == ["model", "seed", "params", "test_accuracy",
+                                     "unseen_accuracy", "wsj_accuracy", "wsj_unseen_accuracy",
+                                     "train_seconds"]
+    assert list(summary["model"].unique()) == ["most_frequent_tag"] + models
+    assert summary["test_accuracy"].between(0, 1).all()
+    comparison = pd.read_csv(output / "results" / "pos_tagging_comparison.csv")
+    assert list(comparison.columns) == ["pair", "measure", "expected", "difference", "ci_low",
+                                        "ci_high", "verdict"]
+    assert len(comparison) == len(pos_tagging.claims_for(models))
+    assert set(comparison["verdict"]) == {"too few seeds"}  # 2 seeds: no verdict
+    by_tag = pd.read_csv(output / "results" / "pos_tagging_by_tag.csv")
+    assert list(by_tag.columns) == ["model", "seed", "tag", "count", "accuracy"]
+    by_position = pd.read_csv(output / "results" / "pos_tagging_by_position.csv")
+    assert set(by_position["counted_from"]) == {"start", "end"}
+    assert by_position["position"].max() == pos_tagging.POSITIONS
+    assert (output / "plots" / "pos_tagging.png").stat().st_size > 10_000
+    assert (output / "results" / "pos_tagging_run.csv").exists()
+    assert (output / "results" / "pos_tagging_timing.csv").exists()
+
+
+def test_tiny_run_counts_every_test_word_once(tiny_run, corpora):
+    output, _ = tiny_run
+    sentences = text_data.read_tagged(corpora / "tagged.txt")
+    by_tag = pd.read_csv(output / "results" / "pos_tagging_by_tag.csv", keep_default_na=False)
+    by_position = pd.read_csv(output / "results" / "pos_tagging_by_position.csv")
+    for seed in (0, 1):
+        _, _, test = text_data.split_indices(len(sentences), seed)
+        words = sum(len(sentences[i]) for i in test)
+        for table in (by_tag, by_position[by_position["counted_from"] == "end"]):
+            counts = table[(table["seed"] == seed)].groupby("model")["count"].sum()
+            assert (counts == words).all()
+    # The words holding slashes were read as words: 1/2 is a CD, and/or a CC.
+    assert {"CD", "CC"} <= set(by_tag["tag"])
+
+
+def test_tiny_run_reference_rows_equal_the_reference_by_hand(tiny_run, corpora):
+    _, results = tiny_run
+    sentences = text_data.read_tagged(corpora / "tagged.txt")
+    train, _, test = text_data.split_indices(len(sentences), 0)
+    table, unknown_tag = pos_tagging.most_frequent_tags([sentences[i] for i in train])
+    pairs = [pair for i in test for pair in sentences[i]]
+    right = [table.get(word, unknown_tag) == tag for word, tag in pairs]
+    row = results.summary[(results.summary["model"] == "most_frequent_tag")
+                          & (results.summary["seed"] == 0)]
+    assert row["test_accuracy"].item() == pytest.approx(np.mean(right))
+    # The second test set has a tag (NX) the tag set lacks: its word counts as wrong.
+    assert results.summary["wsj_accuracy"].lt(1).all()
+    assert results.summary["unseen_accuracy"].notna().all()
+
+
+def test_a_run_without_the_second_test_set(corpora, tmp_path):
+    results = pos_tagging.main(["--epochs", "1", "--repeats", "1", "--units", "2",
+                                "--embedding-dim", "2", "--model", "lstm_forw", "--no-wsj",
+                                "--quiet", "--corpus", str(corpora / "tagged.txt"),
+                                "--output-dir", str(tmp_path)])
+    assert "wsj_accuracy" not in results.summary
+    assert set(results.comparison["measure"]) == {"test_accuracy", "unseen_accuracy"}
+
+
+# ---------------------------------------------------------------- command line
+
+
+@pytest.mark.parametrize("flags, named", [
+    (["--epochs", "0"], "--epochs"),
+    (["--model", "lstm_back"], "--model"),
+    (["--model", "lstm_forw", "lstm_forw"], "--model"),
+    (["--max-length", "1"], "--max-length"),
+    (["--learning-rate", "2"], "--learning-rate"),
+    (["--batch-size", "x"], "--batch-size"),
+])
+def test_bad_flags_exit_2_with_one_line(flags, named, corpora, assert_flag_error):
+    assert_flag_error(pos_tagging.main, flags + ["--corpus", str(corpora / "tagged.txt"),
+                                                 "--no-wsj"], named)
+
+
+@pytest.mark.parametrize("content, named", [
+    (None, "missing.txt"),
+    ("the/DT dog NN\n" * 20, "'dog'"),
+    ("the/DT dog/NN\n" * 3, "at least 10"),
+])
+def test_bad_corpus_exits_2_with_one_line(content, named, tmp_path, assert_flag_error):
+    path = tmp_path / "missing.txt"
+    if content is not None:
+        path = tmp_path / "bad.txt"
+        path.write_text(content)
+    assert_flag_error(pos_tagging.main, ["--corpus", str(path), "--no-wsj"], named)
