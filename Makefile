@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 OUT ?= runs
 
-.PHONY: demo curves book atlas originals inside bench reproduce test test-torch clean
+.PHONY: demo curves book atlas originals inside text bench reproduce test test-torch clean
 
 $(INSTALLED): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,13 +45,18 @@ originals: $(INSTALLED)
 inside: $(INSTALLED)
 	$(BIN)/python inside_the_model.py --output-dir $(OUT)
 
+# Real text, on JAX: the part-of-speech tagger on the Pattern corpora, which the first run fetches
+# from Debian's python3-pattern into .cache/corpora (never committed: their terms forbid it).
+text: $(INSTALLED)
+	KERAS_BACKEND=jax $(BIN)/python pos_tagging.py --output-dir $(OUT)
+
 # Tutorial loop against the suite's training paths; writes results/benchmark*.csv.
 bench: $(INSTALLED)
 	$(BIN)/python bench.py --output-dir $(OUT)
 
 # Every committed file in plots/ and results/, rewritten in place.
 reproduce:
-	$(MAKE) demo curves book atlas originals inside bench OUT=.
+	$(MAKE) demo curves book atlas originals inside text bench OUT=.
 
 # The whole suite on TensorFlow, then the backend-sensitive tests again on JAX; each test file
 # runs whole in one of two worker processes (its module fixtures are built once).

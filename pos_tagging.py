@@ -288,8 +288,10 @@ def train_seed(model, data, args, optimizer_initial, timing):
     rows = []
     for epoch in range(1, args.epochs + 1):
         start = time.perf_counter()
+        # shuffle=False: the batches come shuffled from this seed's own generator; fit's own
+        # shuffle would reorder them with Python's global one, differently on every run.
         history = model.fit(as_dataset(training_batches(data.train, args.batch_size, rng)),
-                            epochs=1, verbose=0)
+                            epochs=1, verbose=0, shuffle=False)
         trained = time.perf_counter()
         probabilities = word_probabilities(model, data.validation, args.batch_size)
         done = time.perf_counter()
@@ -315,7 +317,7 @@ def compile_programs(model, data, args):
         if len(X):
             first[X.shape[1]] = padded_batches(X[:1], Y[:1], args.batch_size)[0]
     batches = list(first.values())
-    model.fit(as_dataset(batches), epochs=1, verbose=0)
+    model.fit(as_dataset(batches), epochs=1, verbose=0, shuffle=False)
     for x, _, _ in batches:
         model.predict_on_batch(x)
 
@@ -417,7 +419,12 @@ def plot(epochs, summary, by_tag, by_position, reference_validation, title):
 
     for ax, counted_from in zip(panels[2:4], ("start", "end")):
         table = by_position[by_position["counted_from"] == counted_from]
-        plotting.plot_runs(ax, curves(table, "accuracy", "position"),
+        lines = curves(table, "accuracy", "position")
+        reference = lines.pop(REFERENCE, None)  # in black, so each model keeps its colour
+        if reference is not None:
+            ax.plot(reference.columns, reference.mean(), color="black", linestyle="--",
+                    marker=".", linewidth=1.2, label=REFERENCE)
+        plotting.plot_runs(ax, lines,
                            ylabel="test accuracy (words)",
                            xlabel=f"position from the line's {counted_from} "
                                   f"(1 = {'first' if counted_from == 'start' else 'last'} word; "

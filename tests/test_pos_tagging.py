@@ -271,6 +271,23 @@ def test_a_run_without_the_second_test_set(corpora, tmp_path):
     assert set(results.comparison["measure"]) == {"test_accuracy", "unseen_accuracy"}
 
 
+def test_a_seed_gives_the_same_run_whatever_pythons_global_generator_holds(corpora, tmp_path):
+    """The batches come in the seed's own order: fit must not shuffle them again with Python's
+    global `random` (which Keras's fit uses when it shuffles a PyDataset)."""
+    import random
+
+    runs = []
+    for global_seed in (1, 2):
+        random.seed(global_seed)
+        folder = tmp_path / str(global_seed)
+        pos_tagging.main(["--epochs", "2", "--repeats", "1", "--units", "2", "--embedding-dim",
+                          "2", "--batch-size", "4", "--model", "lstm_forw", "--no-wsj",
+                          "--quiet", "--corpus", str(corpora / "tagged.txt"),
+                          "--output-dir", str(folder)])
+        runs.append(pd.read_csv(folder / "results" / "pos_tagging.csv").drop(columns="seconds"))
+    pd.testing.assert_frame_equal(runs[0], runs[1])
+
+
 # ---------------------------------------------------------------- command line
 
 
