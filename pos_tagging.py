@@ -282,7 +282,7 @@ def train_seed(model, data, args, optimizer_initial, timing):
     predicted tags."""
     from suite import training
 
-    training._reset(model, data.seed, optimizer_initial)
+    training.reset(model, data.seed, optimizer_initial)
     rng = np.random.default_rng(np.random.SeedSequence(data.seed).spawn(text_data.SPLIT_STREAM
                                                                            + 2)[-1])
     rows = []
@@ -610,7 +610,7 @@ def main(argv=None):
             start = time.perf_counter()
             model = build_model(name, args.max_words, len(tag_names), args.embedding_dim,
                                 args.units, args.learning_rate)
-            optimizer_initial = training._optimizer_state(model)
+            optimizer_initial = training.optimizer_state(model)
             compile_programs(model, seed_data[0], args)
             timing["building and compiling the models"] += time.perf_counter() - start
             for data in seed_data:

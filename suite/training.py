@@ -198,13 +198,13 @@ def _progbar(steps, verbose):
     return keras.utils.Progbar(steps, verbose=verbose) if verbose else None
 
 
-def _optimizer_state(model):
+def optimizer_state(model):
     """The optimizer's variables before its first step, to start every seed from."""
     model.optimizer.build(model.trainable_variables)
     return [np.asarray(v) for v in model.optimizer.variables]
 
 
-def _reset(model, seed, optimizer_initial):
+def reset(model, seed, optimizer_initial):
     """`seed`'s initial weights and a fresh optimizer state, loaded into `model`."""
     load_initial(model, seed)
     for variable, value in zip(model.optimizer.variables, optimizer_initial, strict=True):
@@ -213,9 +213,9 @@ def _reset(model, seed, optimizer_initial):
 
 def _run_train_on_batch(model, seeds, X, y, eval_X, verbose, predict_every):
     metrics, probabilities, seconds, trained = [], [], [], []
-    optimizer_initial = _optimizer_state(model)
+    optimizer_initial = optimizer_state(model)
     for r, seed in enumerate(seeds):
-        _reset(model, seed, optimizer_initial)
+        reset(model, seed, optimizer_initial)
         progbar = _progbar(X.shape[1], verbose)
         start = time.perf_counter()
         run_metrics, run_probabilities = [], []
@@ -289,7 +289,7 @@ def _jax_program_for(model, X_shape, eval_shape):
     key = _model_key(model, X_shape, eval_shape) + (repr(JAX_COMPILER_OPTIONS),)
     if key in _jax_programs:
         return _jax_programs[key]
-    optimizer_initial = _optimizer_state(model)
+    optimizer_initial = optimizer_state(model)
     metrics_variables = [v.value for v in model.metrics_variables]
 
     def step(state, batch):
@@ -396,7 +396,7 @@ def _tf_programs_of(template):
     import tensorflow as tf
 
     model = template
-    optimizer_initial = _optimizer_state(model)
+    optimizer_initial = optimizer_state(model)
 
     @tf.function(jit_compile=True)
     def train(X, y):
@@ -435,7 +435,7 @@ def _run_tensorflow_seeds(model, train, predict, optimizer_initial, seeds, X, y,
                           verbose, chunk, predict_every):
     metrics, probabilities, seconds, trained = [], [], [], []
     for r, seed in enumerate(seeds):
-        _reset(model, seed, optimizer_initial)
+        reset(model, seed, optimizer_initial)
         progbar = _progbar(X.shape[1], verbose)
         start = time.perf_counter()
         run_metrics, run_probabilities = [], []
