@@ -254,7 +254,8 @@ def train_seeds(name, build, data, seeds, args, stop=None):
         # native lines on stderr at every call: they are kept off the terminal.
         with cli.native_log_filtered():
             model.fit(shuffled_batches(X, one_hot["train"], args.batch_size, seed),
-                      epochs=args.epochs, validation_data=(X_val, one_hot["val"]), validation_batch_size=EVAL_BATCH,
+                      epochs=args.epochs, shuffle=False,  # ShuffledBatches shuffles itself
+                      validation_data=(X_val, one_hot["val"]), validation_batch_size=EVAL_BATCH,
                       callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=score_test)],
                       verbose=0)
         seconds.append(time.perf_counter() - start)
