@@ -18,6 +18,7 @@ sequence classification" seed by seed.
 
 import concurrent.futures
 import functools
+import math
 import os
 import threading
 import time
@@ -82,7 +83,7 @@ def load_imdb(max_words):
     try:
         (x_train, y_train), (x_test, y_test) = keras.datasets.imdb.load_data(
             num_words=max_words, start_char=None, oov_char=text_data.UNKNOWN, index_from=1)
-    except Exception as error:  # get_file raises a bare Exception when the download fails
+    except Exception as error:  # noqa: BLE001 (get_file raises a bare Exception on failure)
         reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
         raise text_data.CorpusError(
             f"keras.datasets.imdb could not be loaded ({reason}): Keras downloads it on first "
@@ -125,7 +126,7 @@ def bag_of_words(ids, max_words):
 
 
 def model_inputs(name, ids, max_words):
-    """What model `name` reads: word ids for the LSTMs, bags of words for the logistic regression."""
+    """What model `name` reads: word ids for an LSTM, bags of words for the logistic regression."""
     return bag_of_words(ids, max_words) if name == "bow_logreg" else ids
 
 
@@ -205,7 +206,7 @@ def shuffled_batches(X, y, batch_size, seed):
             self.on_epoch_end()
 
         def __len__(self):
-            return -(-len(X) // batch_size)
+            return math.ceil(len(X) / batch_size)
 
         def __getitem__(self, index):
             rows = self.order[index * batch_size : (index + 1) * batch_size]
@@ -217,11 +218,11 @@ def shuffled_batches(X, y, batch_size, seed):
     return ShuffledBatches()
 
 
-def train_seeds(name, build, data, seeds, args, stop=None):
+def train_seeds(name, build, data, seeds, args, stop=None, done=None):
     """Train model `name` once per seed with `fit`; per-epoch rows and per-seed seconds.
 
     One model is built per architecture and every seed is loaded into it (`reset`). `stop`, a
-    threading.Event, ends the runs between two seeds.
+    threading.Event, ends the runs between two seeds; done() is called after each seed.
     """
     import keras
 
@@ -239,7 +240,8 @@ def train_seeds(name, build, data, seeds, args, stop=None):
         reset(model, seed, optimizer_initial)
         scoring_seconds = []
 
-        def score_test(epoch, logs, seed=seed, X_test=X_test, one_hot=one_hot):
+        def score_test(epoch, logs, seed=seed, X_test=X_test, one_hot=one_hot,
+                       scoring_seconds=scoring_seconds):
             start = time.perf_counter()
             test = model.evaluate(X_test, one_hot["test"], batch_size=EVAL_BATCH, verbose=0,
                                   return_dict=True)
@@ -263,6 +265,8 @@ def train_seeds(name, build, data, seeds, args, stop=None):
         if not np.isfinite([row["loss"] for row in rows[-args.epochs:]]).all():
             raise SystemExit(f"error: {name} with seed {seed} produced a non-finite loss; "
                              "nothing was written")
+        if done is not None:
+            done()
     return rows, np.array(seconds), np.array(scoring), model.count_params()
 
 
@@ -270,12 +274,20 @@ def trained_side_by_side(names, data, seeds, args):
     """Yield (name, what train_seeds returns) for every model, in the order of `names`, trained
     in threads side by side, one per core: XLA and TensorFlow release Python's lock while they
     run, and each model's numbers are the same either way (each seed's own generators)."""
-    stop = threading.Event()
+    import keras
+
+    stop, lock = threading.Event(), threading.Lock()
+    progbar = None if args.quiet else keras.utils.Progbar(len(names) * len(seeds), unit_name="run")
+
+    def done():
+        if progbar is not None:
+            with lock:
+                progbar.add(1)
 
     def train(name):
         build = functools.partial(build_model, name, args.max_words, args.max_length,
                                   args.embedding_dim, args.units, args.n_classes)
-        return train_seeds(name, build, data, seeds, args, stop)
+        return train_seeds(name, build, data, seeds, args, stop, done)
 
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=min(len(names), os.cpu_count() or 1))
     try:
@@ -486,14 +498,17 @@ def main(argv=None):
 
     with outputs.kept_on_interrupt():
         frames, params, seconds, timings = [], {}, {}, []
-        for name, (rows, run_seconds, scoring, params[name]) in trained_side_by_side(
-                args.model, data, seeds, args):
+        # Every model finishes before the first line about one is printed: the progress bar
+        # counts the runs of all of them.
+        for name, (rows, run_seconds, scoring, params[name]) in list(trained_side_by_side(
+                args.model, data, seeds, args)):
             frames.append(pd.DataFrame(rows))
             seconds[name] = dict(zip(seeds, run_seconds))
             timings.append({"model": name, "first_seed_seconds": run_seconds[0],
                             "later_seed_seconds": run_seconds[1:].mean() if len(seeds) > 1
                             else float("nan"),
-                            "test_scoring_seconds": scoring.sum(), "total_seconds": run_seconds.sum()})
+                            "test_scoring_seconds": scoring.sum(),
+                            "total_seconds": run_seconds.sum()})
             if not args.quiet:
                 print(f"Trained {name}: {len(seeds)} run(s) x {args.epochs} epochs, backend "
                       f"{keras.backend.backend()}, {run_seconds.sum():.1f} s (first seed "
