@@ -111,6 +111,22 @@ def encode_splits(sentences, seed, max_words, max_length):
                     sentences.labels[rows]) for split, rows in indices.items()}
 
 
+def describe_vocabulary(sentences, seed, max_words, max_length):
+    """What --max-words and --max-length keep of the sentences, for one seed, in words."""
+    from collections import Counter
+
+    lengths = np.array([len(tokens) for tokens in sentences.tokens])
+    whole = f"{np.mean(lengths <= max_length):.1%} of the sentences have at most {max_length} words"
+    train, _, test = text_data.split_indices(len(lengths), seed)
+    counts = Counter(word for row in train for word in sentences.tokens[row])
+    vocabulary = text_data.build_vocabulary([sentences.tokens[row] for row in train], max_words)
+    covered = np.mean([word in vocabulary for row in test for word in sentences.tokens[row]])
+    return (f"Seed {seed}: its {len(train):,} training sentences hold {len(counts):,} distinct "
+            f"words, {sum(count >= 2 for count in counts.values()):,} of them at least twice; "
+            f"the vocabulary of {len(vocabulary) + 2:,} ids covers {covered:.1%} of its test "
+            f"sentences' words; {whole} (median {np.median(lengths):.0f})")
+
+
 # ---------------------------------------------------------------- models
 
 
@@ -488,6 +504,8 @@ def main(argv=None):
     sentences = args.sentences
     if not args.quiet:
         print(f"Data: {sentences.source}")
+        if sentences.tokens is not None:
+            print(describe_vocabulary(sentences, seeds[0], args.max_words, args.max_length))
     start = time.perf_counter()
     data = {seed: encode_splits(sentences, seed, args.max_words, args.max_length)
             for seed in seeds}
