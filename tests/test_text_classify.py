@@ -1,0 +1,279 @@
+"""text_classify.py: tiny end-to-end runs on CSVs written here, facts checked by hand (bags of
+words, the majority class, padding), and one-line refusals. No corpus and no network needed."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import text_classify
+import text_data
+from suite import training
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+TINY = ["--repeats", "2", "--epochs", "2", "--units", "2", "--embedding-dim", "2",
+        "--max-words", "30", "--max-length", "8", "--batch-size", "8", "--quiet"]
+PER_EPOCH_COLUMNS = ["model", "seed", "epoch", "loss", "accuracy", "val_loss", "val_accuracy",
+                     "test_loss", "test_accuracy"]
+SUMMARY_COLUMNS = ["model", "seed", "stopped_at", "epoch", "loss", "accuracy", "val_loss",
+                   "val_accuracy", "test_loss", "test_accuracy", "params", "train_seconds"]
+COMPARISON_COLUMNS = ["stopped_at", "pair", "measure", "expected", "difference", "ci_low",
+                      "ci_high", "verdict"]
+POSITIVE = ["a good film", "great acting and a fine story", "wonderful , moving",
+            "the best film of the year", "fine and \"funny\""]
+NEGATIVE = ["a bad film", "dull and long", "the worst acting", "boring , silly story",
+            "not funny at all"]
+
+
+def write_corpus_format(path, n_per_class=24):
+    """A CSV as polarity-en-pang&lee2.csv is written: a byte-order mark, every field quoted
+    (quotes doubled inside), each sentence ending in a line break inside its field, rows ended
+    by CR LF, positives (1) first, then negatives (-1)."""
+    rng = np.random.default_rng(1)
+    rows = []
+    for label, phrases in (("1", POSITIVE), ("-1", NEGATIVE)):
+        for _ in range(n_per_class):
+            text = " ".join(rng.choice(phrases, 2))
+            rows.append(f'"{label}","{text.replace(chr(34), chr(34) * 2)} \n"\r\n')
+    path.write_bytes("".join(rows).encode("utf-8-sig"))
+    return path
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """One run of the three models and the majority reference on 48 sentences."""
+    folder = tmp_path_factory.mktemp("text_classify")
+    data = write_corpus_format(folder / "sentences.csv")
+    output_dir = folder / "out"
+    summary, comparison = text_classify.main(TINY + ["--data", str(data),
+                                                     "--output-dir", str(output_dir)])
+    return data, output_dir, summary, comparison
+
+
+def test_tiny_run_writes_every_table_and_the_plot(tiny_run):
+    _, output_dir, summary, _ = tiny_run
+    results = output_dir / "results"
+    per_epoch = pd.read_csv(results / "text_classify.csv")
+    assert list(per_epoch.columns) == PER_EPOCH_COLUMNS
+    assert len(per_epoch) == 3 * 2 * 2  # models x seeds x epochs
+    assert list(per_epoch["model"].unique()) == list(text_classify.MODELS)
+    assert sorted(per_epoch["seed"].unique()) == [0, 1]
+    for column in PER_EPOCH_COLUMNS[3:]:
+        assert np.isfinite(per_epoch[column]).all()
+        if column.endswith("accuracy"):
+            assert per_epoch[column].between(0, 1).all()
+    # 48 sentences: 38 to train, 5 to validate and 5 to test, so accuracies are fifths.
+    assert np.allclose(per_epoch["test_accuracy"] * 5, np.round(per_epoch["test_accuracy"] * 5))
+
+    written = pd.read_csv(results / "text_classify_summary.csv")
+    assert list(written.columns) == SUMMARY_COLUMNS
+    assert len(written) == 4 * 2 * 2  # three models and the majority x seeds x stopping points
+    pd.testing.assert_frame_equal(written, summary, check_dtype=False)
+    best = written[(written["stopped_at"] == "best_val_epoch") & (written["model"] != "majority")]
+    for row in best.itertuples():
+        run = per_epoch[(per_epoch["model"] == row.model) & (per_epoch["seed"] == row.seed)]
+        assert row.val_loss == pytest.approx(run["val_loss"].min())
+        assert row.test_accuracy == pytest.approx(
+            run.loc[run["val_loss"].idxmin(), "test_accuracy"])
+    last = written[(written["stopped_at"] == "last_epoch") & (written["model"] != "majority")]
+    assert (last["epoch"] == 2).all()
+
+    table = pd.read_csv(results / "text_classify_comparison.csv")
+    assert list(table.columns) == COMPARISON_COLUMNS
+    assert len(table) == 2 * len(text_classify.claims_to_test())
+    assert set(table["verdict"]) == {"too few seeds"}  # 2 seeds: no verdict
+    assert (results / "text_classify_run.csv").exists()
+    assert (output_dir / "plots" / "text_classify.png").stat().st_size > 20_000
+
+
+def test_tiny_run_is_reproducible_whatever_trains_beside_it(tiny_run, tmp_path):
+    """The forward LSTM alone gives the numbers it gave training beside the other models: each
+    seed has its own weights, split, shuffling and dropout generator."""
+    data, output_dir, _, _ = tiny_run
+    text_classify.main(TINY + ["--data", str(data), "--model", "lstm_forw",
+                               "--output-dir", str(tmp_path)])
+    first = pd.read_csv(output_dir / "results" / "text_classify.csv")
+    again = pd.read_csv(tmp_path / "results" / "text_classify.csv")
+    first = first[first["model"] == "lstm_forw"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(first, again, check_exact=True)
+
+
+def test_user_csv_with_a_header_and_three_labels(tmp_path, capsys):
+    data = tmp_path / "mine.csv"
+    lines = ["label,text"] + [f"{label},{text}" for label, text in
+                              [("pos", "good fun"), ("neg", "bad dull"), ("mixed", "good but dull")]
+                              * 8]
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    summary, _ = text_classify.main(TINY + ["--data", str(data), "--model", "bow_logreg",
+                                            "--output-dir", str(tmp_path / "out")])
+    per_epoch = pd.read_csv(tmp_path / "out" / "results" / "text_classify.csv")
+    assert set(per_epoch["model"]) == {"bow_logreg"}
+    # Three classes: a softmax over three, fed by the 29 words of the vocabulary besides padding.
+    assert set(summary.loc[summary["model"] == "bow_logreg", "params"]) == {29 * 3 + 3}
+    assert "bow_logreg" in capsys.readouterr().out
+
+
+def test_imdb_reviews_are_split_and_padded_like_sentences(monkeypatch):
+    """--dataset imdb with keras.datasets.imdb.load_data replaced by a tiny stand-in that keeps
+    its contract: word ids from index_from + 1, words beyond num_words as oov_char."""
+    import keras
+
+    asked = {}
+
+    def load_data(num_words, start_char, oov_char, index_from, **kwargs):
+        asked.update(num_words=num_words, start_char=start_char, oov_char=oov_char,
+                     index_from=index_from)
+        rng = np.random.default_rng(0)
+        reviews = [list(rng.integers(2, num_words, rng.integers(3, 12))) for _ in range(40)]
+        labels = np.arange(40) % 2
+        return ((np.array(reviews[:20], dtype=object), labels[:20]),
+                (np.array(reviews[20:], dtype=object), labels[20:]))
+
+    monkeypatch.setattr(keras.datasets.imdb, "load_data", load_data)
+    sentences = text_classify.load_imdb(30)
+    # Ids as text_data numbers words: 0 pads, 1 is any other word, the most frequent is 2.
+    assert asked == {"num_words": 30, "start_char": None, "oov_char": 1, "index_from": 1}
+    assert sentences.n_classes == 2 and len(sentences.labels) == 40
+    splits = text_classify.encode_splits(sentences, seed=0, max_words=30, max_length=8)
+    assert [len(splits[split][1]) for split in text_classify.SPLITS] == [32, 4, 4]
+    train_rows = text_data.split_indices(40, 0)[0]
+    for row, ids in zip(train_rows, splits["train"][0]):
+        review = sentences.ids[row][:8]  # cut after 8 words, padded with 0 after the review
+        assert list(ids) == review + [0] * (8 - len(review))
+
+
+# ---------------------------------------------------------------- facts checked by hand
+
+
+def test_bag_of_words_by_hand():
+    ids = np.array([[2, 3, 3, 0], [1, 5, 0, 0], [0, 0, 0, 0]])
+    expected = np.array([[0, 1, 1, 0, 0],    # columns: word ids 1 (unknown), 2, 3, 4, 5
+                         [1, 0, 0, 0, 1],
+                         [0, 0, 0, 0, 0]])   # padding alone is no word
+    np.testing.assert_array_equal(text_classify.bag_of_words(ids, max_words=6), expected)
+
+
+def test_bag_of_words_model_is_a_logistic_regression():
+    model = text_classify.build_model("bow_logreg", max_words=6, n_classes=2)
+    kernel = np.arange(10, dtype=np.float32).reshape(5, 2) / 10 - 0.4
+    bias = np.array([0.3, -0.2], dtype=np.float32)
+    model.set_weights([kernel, bias])
+    bags = np.array([[0, 1, 1, 0, 0], [1, 0, 0, 0, 1]], dtype=np.float32)
+    logits = bags @ kernel + bias
+    expected = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(np.asarray(model(bags)), expected, rtol=1e-6)
+
+
+def test_majority_class_by_hand():
+    loss, accuracy = text_classify.majority_scores(np.array([0, 1, 1]), np.array([1, 0, 1, 1]), 2)
+    assert accuracy == 0.75
+    assert loss == pytest.approx(-(np.log(1 / 3) + 3 * np.log(2 / 3)) / 4)
+    # A tie goes to the lower class; a class never seen in training costs the clipped log.
+    loss, accuracy = text_classify.majority_scores(np.array([0, 1]), np.array([1, 2]), 3)
+    assert accuracy == 0.0
+    assert loss == pytest.approx(-(np.log(0.5) + np.log(1e-7)) / 2)
+
+
+@pytest.mark.parametrize("name", ["bilstm_con", "lstm_forw"])
+def test_padding_cannot_change_a_prediction(name):
+    """The same sentence padded to 6 and to 15 words gets the same probabilities: the mask makes
+    the LSTMs step over the pads. Without it (the control) the pads change them."""
+    sentence = [7, 3, 9, 2]
+    short, long = np.zeros((1, 6), dtype=np.int32), np.zeros((1, 15), dtype=np.int32)
+    short[0, :4] = long[0, :4] = sentence
+    masked = [text_classify.build_model(name, max_words=12, max_length=length, units=3,
+                                        embedding_dim=4) for length in (6, 15)]
+    unmasked = [without_mask(model) for model in masked]
+    for models in (masked, unmasked):
+        for model in models:
+            training.load_initial(model, seed=5)  # the same weights: no shape depends on length
+    np.testing.assert_allclose(np.asarray(masked[0](short)), np.asarray(masked[1](long)),
+                               atol=1e-6)
+    assert not np.allclose(np.asarray(unmasked[0](short)), np.asarray(unmasked[1](long)),
+                           atol=1e-4)
+
+
+def without_mask(model):
+    """The same architecture with mask_zero off: the pads are read as words."""
+    import keras
+
+    config = model.get_config()
+    for layer in config["layers"]:
+        if layer["class_name"] == "Embedding":
+            layer["config"]["mask_zero"] = False
+    return keras.Sequential.from_config(config)
+
+
+# ---------------------------------------------------------------- refusals
+
+
+def test_imdb_refused_in_one_line_when_its_download_fails(tmp_path):
+    """keras.datasets.imdb with an empty Keras cache and every download sent to a closed port."""
+    import keras
+
+    proxy = "http://127.0.0.1:9"
+    (tmp_path / "keras_home").mkdir()  # Keras would fall back to /tmp/.keras without it
+    env = {**os.environ, "KERAS_HOME": str(tmp_path / "keras_home"),
+           "KERAS_BACKEND": keras.backend.backend(), "TF_CPP_MIN_LOG_LEVEL": "3",
+           "http_proxy": proxy, "https_proxy": proxy, "HTTP_PROXY": proxy, "HTTPS_PROXY": proxy,
+           "no_proxy": "", "NO_PROXY": ""}
+    completed = subprocess.run(
+        [sys.executable, str(REPOSITORY / "text_classify.py"), "--dataset", "imdb",
+         "--output-dir", str(tmp_path / "out")],
+        capture_output=True, text=True, env=env, timeout=300, check=False,
+    )
+    assert completed.returncode == 2, completed.stderr
+    error = completed.stderr.strip()
+    assert len(error.splitlines()) == 1, error
+    assert "keras.datasets.imdb could not be loaded" in error and "network" in error
+    assert not (tmp_path / "out").exists()
+
+
+def test_corpus_that_cannot_be_fetched_is_one_line(tmp_path, monkeypatch, assert_flag_error):
+    monkeypatch.setenv("BILSTM_DATA", str(tmp_path / "empty_cache"))
+    not_a_deb = tmp_path / "python3-pattern.deb"
+    not_a_deb.write_text("not a package")
+    assert_flag_error(text_classify.main, ["--corpus-package", str(not_a_deb)],
+                      "is not a Debian package")
+
+
+def write_one_label(tmp_path):
+    path = tmp_path / "one_label.csv"
+    path.write_text("1,good\n1,fine\n")
+    return path
+
+
+@pytest.mark.parametrize("flags, named", [
+    (["--epochs", "0"], "--epochs"),
+    (["--batch-size", "none"], "--batch-size"),
+    (["--units", "2.5"], "--units"),
+    (["--embedding-dim", "0"], "--embedding-dim"),
+    (["--max-words", "2"], "--max-words"),
+    (["--max-words", str(10**13)], "--max-words"),
+    (["--max-length", "-3"], "--max-length"),
+    (["--repeats", "0"], "--repeats"),
+    (["--seed", "-1"], "--seed"),
+    (["--model", "gru"], "--model"),
+    (["--model", "lstm_forw", "lstm_forw"], "--model"),
+    (["--dataset", "mnist"], "--dataset"),
+    (["--dataset", "imdb", "--data", "x.csv"], "--data"),
+    (["--data", "no_such_file.csv"], "no_such_file.csv"),
+    (["--no-such-flag"], "unrecognized"),
+])
+def test_bad_flags_exit_2_with_one_line_and_write_nothing(flags, named, assert_flag_error):
+    assert_flag_error(text_classify.main, flags, named)
+
+
+def test_data_with_one_label_is_refused(tmp_path, assert_flag_error):
+    assert_flag_error(text_classify.main, ["--data", str(write_one_label(tmp_path))],
+                      "at least two labels")
+
+
+def test_data_too_small_to_split_is_refused(tmp_path, assert_flag_error):
+    path = tmp_path / "small.csv"
+    path.write_text("1,good\n-1,bad\n1,fine\n")
+    assert_flag_error(text_classify.main, ["--data", str(path)], "too few")
