@@ -45,9 +45,11 @@ originals: $(INSTALLED)
 inside: $(INSTALLED)
 	$(BIN)/python inside_the_model.py --output-dir $(OUT)
 
-# Real text, on JAX: the part-of-speech tagger on the Pattern corpora, which the first run fetches
-# from Debian's python3-pattern into .cache/corpora (never committed: their terms forbid it).
+# Real text, on JAX: the text tutorial's sentiment classifier (30 seeds) and the part-of-speech
+# tagger (6 seeds) on the Pattern corpora, which the first run fetches from Debian's package
+# python3-pattern into .cache/corpora (never committed: their terms forbid it).
 text: $(INSTALLED)
+	KERAS_BACKEND=jax $(BIN)/python text_classify.py --output-dir $(OUT)
 	KERAS_BACKEND=jax $(BIN)/python pos_tagging.py --output-dir $(OUT)
 
 # Tutorial loop against the suite's training paths; writes results/benchmark*.csv.

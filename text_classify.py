@@ -193,21 +193,6 @@ def majority_scores(train_labels, labels, n_classes):
 # ---------------------------------------------------------------- training
 
 
-def reset(model, seed, optimizer_initial):
-    """Start `model` afresh for `seed`: its initial weights drawn in NumPy from the seed, Adam's
-    state as before its first step, and the dropout generator seeded by the seed. The compiled
-    functions stay, so every seed after the first skips compiling."""
-    from suite import training
-
-    training.load_initial(model, seed)
-    for variable, value in zip(model.optimizer.variables, optimizer_initial, strict=True):
-        variable.assign(value)
-    for layer in model.layers:
-        generator = getattr(layer, "seed_generator", None)
-        if generator is not None:
-            generator.state.assign(np.array([seed, 0]).astype(generator.state.dtype))
-
-
 def shuffled_batches(X, y, batch_size, seed):
     """The training sentences in batches of batch_size, in a new order every epoch, as fit's
     shuffle=True gives them; the order is drawn from stream SHUFFLE_STREAM of the seed rather
@@ -237,14 +222,15 @@ def shuffled_batches(X, y, batch_size, seed):
 def train_seeds(name, build, data, seeds, args, stop=None, done=None):
     """Train model `name` once per seed with `fit`; per-epoch rows and per-seed seconds.
 
-    One model is built per architecture and every seed is loaded into it (`reset`). `stop`, a
-    threading.Event, ends the runs between two seeds; done() is called after each seed.
+    One model is built per architecture and every seed is loaded into it (`training.reset`).
+    `stop`, a threading.Event, ends the runs between two seeds; done() is called after each seed.
     """
     import keras
 
+    from suite import training
+
     model = build()
-    model.optimizer.build(model.trainable_variables)
-    optimizer_initial = [np.asarray(v) for v in model.optimizer.variables]
+    optimizer_initial = training.optimizer_state(model)
     rows, seconds, scoring = [], [], []
     for seed in seeds:
         if stop is not None and stop.is_set():
@@ -253,7 +239,7 @@ def train_seeds(name, build, data, seeds, args, stop=None, done=None):
                             for split in SPLITS)
         one_hot = {split: keras.utils.to_categorical(labels, args.n_classes)
                    for split, (_, labels) in data[seed].items()}
-        reset(model, seed, optimizer_initial)
+        training.reset(model, seed, optimizer_initial)
         scoring_seconds = []
 
         def score_test(epoch, logs, seed=seed, X_test=X_test, one_hot=one_hot,

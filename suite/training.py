@@ -205,10 +205,17 @@ def optimizer_state(model):
 
 
 def reset(model, seed, optimizer_initial):
-    """`seed`'s initial weights and a fresh optimizer state, loaded into `model`."""
+    """Start `model` afresh for `seed`: its initial weights drawn in NumPy from the seed, the
+    optimizer's state as before its first step (`optimizer_state`), and the generator of each
+    layer that draws random numbers (a dropout layer's) seeded by the seed. The compiled
+    functions stay, so every seed after the first skips compiling."""
     load_initial(model, seed)
     for variable, value in zip(model.optimizer.variables, optimizer_initial, strict=True):
         variable.assign(value)
+    for layer in model.layers:
+        generator = getattr(layer, "seed_generator", None)
+        if generator is not None:
+            generator.state.assign(np.array([seed, 0]).astype(generator.state.dtype))
 
 
 def _run_train_on_batch(model, seeds, X, y, eval_X, verbose, predict_every):
