@@ -315,3 +315,11 @@ def test_bad_corpus_exits_2_with_one_line(content, named, tmp_path, assert_flag_
         path = tmp_path / "bad.txt"
         path.write_text(content)
     assert_flag_error(pos_tagging.main, ["--corpus", str(path), "--no-wsj"], named)
+
+
+def test_a_corpus_that_cannot_be_fetched_is_one_line(tmp_path, monkeypatch, assert_flag_error):
+    """No corpus in the cache and no apt-get on PATH: one line that says what to do, exit 2."""
+    monkeypatch.setenv(text_data.CACHE_VARIABLE, str(tmp_path / "empty_cache"))
+    monkeypatch.setenv("PATH", str(tmp_path / "no_programs"))
+    assert_flag_error(pos_tagging.main, [], "apt-get is not on this machine")
+    assert not (tmp_path / "empty_cache").exists() or not any((tmp_path / "empty_cache").iterdir())
