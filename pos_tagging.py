@@ -534,16 +534,10 @@ def parse_args(argv=None):
                         help="a word/TAG file to score as the second test set instead of the WSJ "
                              "lines")
     parser.add_argument("--no-wsj", action="store_true", help="score no second test set")
-    parser.add_argument("--corpus-package", type=Path, metavar="FILE",
-                        help="a downloaded python3-pattern .deb to take the corpora from, on a "
-                             "machine without apt")
-    parser.add_argument("--seed", type=cli.non_negative_int, default=0,
-                        help="seed of the first run; it fixes the split, initial weights and "
-                             "batch order")
-    parser.add_argument("--repeats", type=cli.positive_int, default=6,
-                        help="independent runs, with seeds seed .. seed+repeats-1")
+    cli.add_corpus_package_argument(parser)
+    cli.add_seed_arguments(parser, repeats=6, fixes="the split, initial weights and batch order")
     cli.add_output_argument(parser)
-    parser.add_argument("--quiet", action="store_true", help="print only the final tables")
+    cli.add_quiet_argument(parser, help="print only the final tables")
 
     def check(args):
         cli.check_distinct(parser, args, "model")

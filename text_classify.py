@@ -432,8 +432,7 @@ def parse_args(argv=None):
                              "keras.datasets.imdb, downloaded by Keras on first use")
     parser.add_argument("--data", metavar="FILE.csv",
                         help="your own label,text CSV instead (two or more labels)")
-    parser.add_argument("--corpus-package", metavar="FILE",
-                        help="the python3-pattern .deb, for a machine without apt")
+    cli.add_corpus_package_argument(parser)
     parser.add_argument("--model", nargs="+", choices=MODELS, default=list(MODELS),
                         help="the models to train (the majority reference is always scored)")
     parser.add_argument("--epochs", type=cli.positive_int, default=20,
@@ -449,13 +448,10 @@ def parse_args(argv=None):
                              "and 1 (any other word) included")
     parser.add_argument("--max-length", type=cli.positive_int, default=40,
                         help="words per sentence: shorter ones are padded, longer ones cut")
-    parser.add_argument("--seed", type=cli.non_negative_int, default=0,
-                        help="seed of the first run; it fixes the split, initial weights, "
-                             "dropout and shuffling")
-    parser.add_argument("--repeats", type=cli.positive_int, default=30,
-                        help="independent runs, with seeds seed .. seed+repeats-1")
+    cli.add_seed_arguments(parser, repeats=30,
+                           fixes="the split, initial weights, dropout and shuffling")
     cli.add_output_argument(parser)
-    parser.add_argument("--quiet", action="store_true", help="print only the final tables")
+    cli.add_quiet_argument(parser, help="print only the final tables")
 
     def check(args):
         cli.check_distinct(parser, args, "model")

@@ -94,16 +94,31 @@ def add_common_arguments(parser, epochs, repeats, units=20):
 
 def add_run_arguments(parser, repeats, eval_sequences=1000):
     """Seeds, held-out set, output folder and verbosity: the flags of every script."""
-    parser.add_argument("--seed", type=non_negative_int, default=0,
-                        help="seed of the first run; it fixes data, initial weights and training")
-    parser.add_argument("--repeats", type=positive_int, default=repeats,
-                        help="independent runs, with seeds seed .. seed+repeats-1")
+    add_seed_arguments(parser, repeats)
     parser.add_argument("--eval-sequences", type=positive_int, default=eval_sequences,
                         help="fresh held-out sequences each trained model is scored on")
     add_output_argument(parser)
-    parser.add_argument("--quiet", action="store_true",
-                        help="print only the final table")
+    add_quiet_argument(parser)
     return parser
+
+
+def add_seed_arguments(parser, repeats, fixes="data, initial weights and training"):
+    """--seed and --repeats; `fixes` says what a seed fixes in this script."""
+    parser.add_argument("--seed", type=non_negative_int, default=0,
+                        help=f"seed of the first run; it fixes {fixes}")
+    parser.add_argument("--repeats", type=positive_int, default=repeats,
+                        help="independent runs, with seeds seed .. seed+repeats-1")
+
+
+def add_quiet_argument(parser, help="print only the final table"):
+    parser.add_argument("--quiet", action="store_true", help=help)
+
+
+def add_corpus_package_argument(parser):
+    """--corpus-package: the text scripts' corpora from a .deb on disk instead of apt-get."""
+    parser.add_argument("--corpus-package", type=Path, metavar="FILE",
+                        help="a downloaded python3-pattern .deb to take the corpora from, on a "
+                             "machine without apt")
 
 
 def add_output_argument(parser, help="folder that receives plots/ and results/ (the committed "
