@@ -32,6 +32,10 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
 
+# Tensors of 10 steps and 20 units are too small to share across threads: one thread is fastest,
+# and several, on a busy machine, are many times slower.
+torch.set_num_threads(1)
+
 MODELS = list(pytorch_port.MODELS)
 EPSILON = 1e-7  # Keras's backend.epsilon(): its loss clip and its Adam's epsilon
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -292,8 +296,6 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    # Tensors of 10 steps and 20 units are too small to share across threads: one is fastest.
-    torch.set_num_threads(1)
     if args.check_committed:
         return check_committed(args)
 
