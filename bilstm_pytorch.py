@@ -5,11 +5,14 @@ the BiLSTMs) and the same `nn.Linear` + sigmoid at every step, trained as the tu
 one fresh sequence per Adam step, binary cross-entropy. A seed fixes the same sequences and the
 same initial weights as in the Keras scripts (Keras's draws, mapped into PyTorch's layout by
 suite/pytorch_port.py), so every per-epoch loss equals the committed Keras one: docs/pytorch.md.
+By default it trains bilstm_con for 1,000 epochs from seed 0, as bilstm_classify.py does;
+--check-committed trains every model and seed of the committed Keras runs and compares every
+loss; --unlike-keras changes one detail of the port, to measure what it costs.
 
-    python bilstm_pytorch.py                                  # bilstm_con, 1,000 epochs, seed 0
+    python bilstm_pytorch.py
     python bilstm_pytorch.py --model lstm_back --epochs 250 --repeats 30
-    python bilstm_pytorch.py --check-committed                # every committed Keras loss
-    python bilstm_pytorch.py --check-committed --unlike-keras adam-epsilon   # what a detail costs
+    python bilstm_pytorch.py --check-committed
+    python bilstm_pytorch.py --check-committed --unlike-keras adam-epsilon
 """
 
 import importlib.util
