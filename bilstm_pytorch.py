@@ -31,6 +31,7 @@ if importlib.util.find_spec("torch") is None and __name__ == "__main__":
     raise SystemExit(2)
 
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
@@ -210,8 +211,6 @@ def run_repeats(name, seeds, train_X, train_y, eval_X, units=20, unlike_keras=No
 
 def committed_losses(results=RESULTS):
     """Every committed per-epoch Keras loss of the four sections: file, model, seed, epoch, loss."""
-    import pandas as pd
-
     return pd.concat([pd.read_csv(results / f"{script}.csv").assign(file=f"results/{script}.csv")
                       for script in COMMITTED], ignore_index=True)
 
@@ -220,7 +219,8 @@ def differences(losses, committed):
     """Per committed file and model: how many of `losses` (model, seed, epoch, loss) have a
     committed partner, over how many seeds, and their largest difference from it."""
     merged = losses.merge(committed, on=["model", "seed", "epoch"], suffixes=("", "_keras"))
-    merged["difference"] = (merged["loss"] - merged["loss_keras"]).abs()
+    # A loss that is not a number differs without bound.
+    merged["difference"] = (merged["loss"] - merged["loss_keras"]).abs().fillna(np.inf)
     return (merged.groupby(["file", "model"], sort=False)
             .agg(seeds=("seed", "nunique"), epochs=("epoch", "max"), losses=("loss", "size"),
                  max_difference=("difference", "max"))
@@ -247,8 +247,6 @@ def check_committed(args):
                 print(f"Trained {name}: {len(longest[name])} seeds, "
                       f"{longest[name].sum():,} epochs, {time.perf_counter() - start:.1f} s",
                       flush=True)
-    import pandas as pd
-
     table = differences(pd.concat(frames, ignore_index=True), committed)
     table.insert(0, "port", args.unlike_keras or "as Keras")
     write(args, {"results/bilstm_pytorch_check.csv": table}, {}, "bilstm_pytorch_check")
@@ -259,6 +257,9 @@ def check_committed(args):
           f"{table['losses'].sum():,} losses; largest difference {largest:.1e}, "
           f"tolerance {TOLERANCE:g}"
           f"{'; port: ' + UNLIKE_KERAS[args.unlike_keras] if args.unlike_keras else ''})")
+    if largest > TOLERANCE and not args.unlike_keras:
+        raise SystemExit(f"error: a loss differs from the committed Keras loss by {largest:.1e}, "
+                         f"more than {TOLERANCE:g}")
     return table
 
 
@@ -301,8 +302,6 @@ def main(argv=None):
     args = parse_args(argv)
     if args.check_committed:
         return check_committed(args)
-
-    import pandas as pd
 
     from cumsum_data import position_reference
     from suite import outputs, tables
