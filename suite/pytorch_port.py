@@ -1,4 +1,4 @@
-"""The Keras models' initial weights in PyTorch's layout: what makes the port start where Keras does.
+"""The Keras models' initial weights in PyTorch's layout: the port starts where Keras starts.
 
 NumPy only (no Keras, no PyTorch), so it is checked on its own:
 

@@ -258,10 +258,11 @@ def test_the_script_writes_the_files_of_the_keras_scripts(port, tmp_path):
     for name, committed in (("bilstm_pytorch.csv", "lstm_baseline.csv"),
                             ("bilstm_pytorch_summary.csv", "lstm_baseline_summary.csv"),
                             ("bilstm_pytorch_run.csv", "lstm_baseline_run.csv")):
-        written = pd.read_csv(tmp_path / "results" / name)
-        assert list(written.columns) == list(pd.read_csv(REPOSITORY / "results" / committed).columns)
+        written = pd.read_csv(tmp_path / "results" / name).columns
+        assert list(written) == list(pd.read_csv(REPOSITORY / "results" / committed).columns)
     assert (tmp_path / "plots" / "bilstm_pytorch.png").stat().st_size > 0
-    assert pd.read_csv(tmp_path / "results" / "bilstm_pytorch.csv")["model"].unique() == ["lstm_back"]
+    losses = pd.read_csv(tmp_path / "results" / "bilstm_pytorch.csv")
+    assert list(losses["model"].unique()) == ["lstm_back"] and len(losses) == 5
 
 
 def test_a_bad_model_name_is_one_line(port, assert_flag_error):
