@@ -197,6 +197,7 @@ def shuffled_batches(X, y, batch_size, seed):
     """The training sentences in batches of batch_size, in a new order every epoch, as fit's
     shuffle=True gives them; the order is drawn from stream SHUFFLE_STREAM of the seed rather
     than NumPy's global generator, so models that train side by side keep their own orders."""
+    cli.import_keras()  # TensorFlow's start-up log kept off the terminal
     import keras
 
     class ShuffledBatches(keras.utils.PyDataset):
@@ -225,6 +226,7 @@ def train_seeds(name, build, data, seeds, args, stop=None, done=None):
     One model is built per architecture and every seed is loaded into it (`training.reset`).
     `stop`, a threading.Event, ends the runs between two seeds; done() is called after each seed.
     """
+    cli.import_keras()  # TensorFlow's start-up log kept off the terminal
     import keras
 
     from suite import training
@@ -276,6 +278,7 @@ def trained_side_by_side(names, data, seeds, args):
     """Yield (name, what train_seeds returns) for every model, in the order of `names`, trained
     in threads side by side, one per core: XLA and TensorFlow release Python's lock while they
     run, and each model's numbers are the same either way (each seed's own generators)."""
+    cli.import_keras()  # TensorFlow's start-up log kept off the terminal
     import keras
 
     stop, lock = threading.Event(), threading.Lock()
