@@ -61,16 +61,19 @@ reproduce:
 	$(MAKE) demo curves book atlas originals inside text bench OUT=.
 
 # The whole suite on TensorFlow, then the backend-sensitive tests again on JAX; each test file
-# runs whole in one of two worker processes (its module fixtures are built once).
+# runs whole in one of two worker processes (its module fixtures are built once). The plain
+# PyTorch port's tests belong to test-torch.
 PYTEST := $(BIN)/python -m pytest -q -n 2 --dist loadfile
 test: $(INSTALLED)
-	$(PYTEST)
-	KERAS_BACKEND=jax $(PYTEST) -m backend
+	$(PYTEST) --ignore=tests/test_pytorch.py
+	KERAS_BACKEND=jax $(PYTEST) -m backend --ignore=tests/test_pytorch.py
 
-# The backend-sensitive tests on PyTorch (CPU build).
+# With the pinned CPU build of PyTorch: the plain PyTorch port against Keras (tests/test_pytorch.py,
+# Keras on TensorFlow), then the backend-sensitive tests on Keras's PyTorch backend.
 test-torch: $(INSTALLED)
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	KERAS_BACKEND=torch $(PYTEST) -m backend
+	$(PYTEST) tests/test_pytorch.py
+	KERAS_BACKEND=torch $(PYTEST) -m backend --ignore=tests/test_pytorch.py
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache __pycache__ suite/__pycache__ tests/__pycache__
