@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 OUT ?= runs
 
-.PHONY: demo curves book atlas originals inside text bench reproduce test test-torch clean
+.PHONY: demo curves book atlas originals inside text bench reproduce test test-slow test-torch clean
 
 $(INSTALLED): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -60,13 +60,19 @@ bench: $(INSTALLED)
 reproduce:
 	$(MAKE) demo curves book atlas originals inside text bench OUT=.
 
-# The whole suite on TensorFlow, then the backend-sensitive tests again on JAX; each test file
-# runs whole in one of two worker processes (its module fixtures are built once). The plain
+# The suite on TensorFlow but for the whole-run reproductions (marked slow), then the
+# backend-sensitive tests again on JAX, reproductions of the committed runs included; each test
+# file runs whole in one of two worker processes (its module fixtures are built once). The plain
 # PyTorch port's tests belong to test-torch.
 PYTEST := $(BIN)/python -m pytest -q -n 2 --dist loadfile
 test: $(INSTALLED)
-	$(PYTEST) --ignore=tests/test_pytorch.py
+	$(PYTEST) -m "not slow" --ignore=tests/test_pytorch.py
 	KERAS_BACKEND=jax $(PYTEST) -m backend --ignore=tests/test_pytorch.py
+
+# The whole-run reproductions on TensorFlow: the committed files of the four sections rerun, the
+# demo against the sections one by one, a start where TensorFlow's oneDNN log is on. CI runs it.
+test-slow: $(INSTALLED)
+	$(PYTEST) -m slow --ignore=tests/test_pytorch.py
 
 # With the pinned CPU build of PyTorch: the plain PyTorch port against Keras (tests/test_pytorch.py,
 # Keras on TensorFlow), then the backend-sensitive tests on Keras's PyTorch backend.

@@ -12,6 +12,9 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "backend: depends on the Keras backend; `make test` runs these on TensorFlow and JAX"
     )
+    config.addinivalue_line(
+        "markers", "slow: reruns whole runs; `make test` runs these on JAX only when they are also "
+        "backend tests, `make test-slow` runs them all on TensorFlow (CI runs both)")
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ import compare_merge_modes
 import lstm_baseline
 from suite import experiment, training
 
-pytestmark = pytest.mark.backend
+pytestmark = [pytest.mark.backend, pytest.mark.slow]
 RESULTS = Path(__file__).resolve().parent.parent / "results"
 SECTIONS = {"lstm_baseline": lstm_baseline, "bilstm_classify": bilstm_classify,
             "compare_directions": compare_directions, "compare_merge_modes": compare_merge_modes}

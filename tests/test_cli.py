@@ -257,7 +257,7 @@ def test_a_run_starts_quietly_where_tensorflow_is_made_noisy_on_any_cpu(tmp_path
     assert completed.stderr == ""
 
 
-@pytest.mark.backend
+@pytest.mark.slow
 def test_a_run_starts_quietly_where_tensorflow_is_noisy(tmp_path):
     """oneDNN forced on makes TensorFlow print its start-up lines on any x86-64 CPU, whatever
     TF_CPP_MIN_LOG_LEVEL says."""

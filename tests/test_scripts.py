@@ -248,6 +248,7 @@ def test_heldout_every_must_divide_the_epochs(assert_flag_error):
     assert_flag_error(compare_merge_modes.main, ["--heldout-every", "7"], "--heldout-every")
 
 
+@pytest.mark.slow
 def test_the_demo_writes_what_the_four_scripts_write_one_by_one(tmp_path, monkeypatch):
     """One process for the four sections, sharing its compiled programs between them, against
     each section alone with none to share: every CSV the same, cell for cell, but the timings."""
