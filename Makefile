@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 OUT ?= runs
 
-.PHONY: demo curves book atlas originals inside text bench reproduce test test-slow test-torch clean
+.PHONY: demo curves book atlas originals inside text pytorch bench reproduce test test-slow test-torch clean
 
 $(INSTALLED): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,34 +52,45 @@ text: $(INSTALLED)
 	KERAS_BACKEND=jax $(BIN)/python text_classify.py --output-dir $(OUT)
 	KERAS_BACKEND=jax $(BIN)/python pos_tagging.py --output-dir $(OUT)
 
+# The plain PyTorch ports, with the pinned CPU build of PyTorch: every committed Keras loss of the
+# four sections retrained in torch.nn and compared, then the sentiment classifier in torch.nn (30
+# seeds) against the committed Keras run.
+pytorch: $(INSTALLED)
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python bilstm_pytorch.py --check-committed --output-dir $(OUT)
+	$(BIN)/python text_classify_pytorch.py --output-dir $(OUT)
+
 # Tutorial loop against the suite's training paths; writes results/benchmark*.csv.
 bench: $(INSTALLED)
 	$(BIN)/python bench.py --output-dir $(OUT)
 
 # Every committed file in plots/ and results/, rewritten in place.
 reproduce:
-	$(MAKE) demo curves book atlas originals inside text bench OUT=.
+	$(MAKE) demo curves book atlas originals inside text pytorch bench OUT=.
 
-# The suite on TensorFlow but for the whole-run reproductions (marked slow), then the
+# The suite on TensorFlow but for the slow tests (whole runs, marked slow), then the
 # backend-sensitive tests again on JAX, reproductions of the committed runs included; each test
 # file runs whole in one of two worker processes (its module fixtures are built once). The plain
-# PyTorch port's tests belong to test-torch.
+# PyTorch ports' tests belong to test-torch.
 PYTEST := $(BIN)/python -m pytest -q -n 2 --dist loadfile
+PORT_TESTS := tests/test_pytorch.py tests/test_text_pytorch.py
+NOT_PORTS := $(addprefix --ignore=,$(PORT_TESTS))
 test: $(INSTALLED)
-	$(PYTEST) -m "not slow" --ignore=tests/test_pytorch.py
-	KERAS_BACKEND=jax $(PYTEST) -m backend --ignore=tests/test_pytorch.py
+	$(PYTEST) -m "not slow" $(NOT_PORTS)
+	KERAS_BACKEND=jax $(PYTEST) -m backend $(NOT_PORTS)
 
-# The whole-run reproductions on TensorFlow: the committed files of the four sections rerun, the
-# demo against the sections one by one, a start where TensorFlow's oneDNN log is on. CI runs it.
+# The slow tests on TensorFlow: the committed files of the four sections rerun, the demo against
+# the sections one by one, a start where TensorFlow's oneDNN log is on, the end-to-end runs of the
+# book's exercises, the atlas and the originals, an interrupted atlas resumed. CI runs it.
 test-slow: $(INSTALLED)
-	$(PYTEST) -m slow --ignore=tests/test_pytorch.py
+	$(PYTEST) -m slow $(NOT_PORTS)
 
-# With the pinned CPU build of PyTorch: the plain PyTorch port against Keras (tests/test_pytorch.py,
-# Keras on TensorFlow), then the backend-sensitive tests on Keras's PyTorch backend.
+# With the pinned CPU build of PyTorch: the plain PyTorch ports against Keras (tests/test_pytorch.py
+# and tests/test_text_pytorch.py), then the backend-sensitive tests on Keras's PyTorch backend.
 test-torch: $(INSTALLED)
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(PYTEST) tests/test_pytorch.py
-	KERAS_BACKEND=torch $(PYTEST) -m backend --ignore=tests/test_pytorch.py
+	$(PYTEST) $(PORT_TESTS)
+	KERAS_BACKEND=torch $(PYTEST) -m backend $(NOT_PORTS)
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache __pycache__ suite/__pycache__ tests/__pycache__

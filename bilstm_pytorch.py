@@ -15,33 +15,32 @@ loss; --unlike-keras changes one detail of the port, to measure what it costs.
     python bilstm_pytorch.py --check-committed --unlike-keras adam-epsilon
 """
 
-import importlib.util
-import math
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from suite import cli, pytorch_port
 
-if importlib.util.find_spec("torch") is None and __name__ == "__main__":
-    # PyTorch is optional: one line saying how to install it, not an ImportError's traceback.
-    sys.stderr.write(f"{Path(__file__).name}: error: this script needs PyTorch, which this "
-                     f"Python lacks: {cli.BACKENDS['torch'][1]}\n")
-    raise SystemExit(2)
+if __name__ == "__main__":
+    cli.require_torch(__file__)  # PyTorch is optional: without it, one line on how to install it
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
+
+from suite.pytorch_keras import (  # noqa: E402
+    EPSILON,
+    KerasAdam,
+    binary_crossentropy,
+    write_results,
+)
 
 # Tensors of 10 steps and 20 units are too small to share across threads: one thread is fastest,
 # and several, on a busy machine, are many times slower.
 torch.set_num_threads(1)
 
 MODELS = list(pytorch_port.MODELS)
-EPSILON = 1e-7  # Keras's backend.epsilon(): its loss clip and its Adam's epsilon
 RESULTS = Path(__file__).resolve().parent / "results"
 # The committed per-epoch losses of the four sections (TensorFlow, `make demo OUT=.`): 10
 # timesteps, 20 units.
@@ -117,35 +116,6 @@ def build_seeded(name, seed, units=20, unlike_keras=None):
 
 
 # ---------------------------------------------------------------- training, the tutorial's way
-
-
-def binary_crossentropy(probabilities, y, clip=True):
-    """Keras's binary_crossentropy: the probabilities clipped to [1e-7, 1 - 1e-7], then the mean
-    over the steps. (PyTorch's F.binary_cross_entropy alone clamps each log at -100 instead.)"""
-    if clip:
-        probabilities = probabilities.clamp(EPSILON, 1 - EPSILON)
-    return F.binary_cross_entropy(probabilities, y)
-
-
-class KerasAdam(torch.optim.Adam):
-    """Adam with its epsilon where Keras adds it.
-
-    Both libraries step by lr * m_hat / (denominator), with the same defaults but epsilon
-    (PyTorch 1e-8, Keras 1e-7). PyTorch's denominator is sqrt(v_hat) + eps = sqrt(v) /
-    sqrt(1 - beta2^t) + eps; Keras's is (sqrt(v) + eps) / sqrt(1 - beta2^t), the bias
-    correction folded into its step size. Giving PyTorch eps / sqrt(1 - beta2^t) at step t makes
-    the two the same.
-    """
-
-    def __init__(self, parameters, lr=0.001, betas=(0.9, 0.999), eps=EPSILON):
-        super().__init__(parameters, lr=lr, betas=betas, eps=eps)
-        self.keras_epsilon, self.steps = eps, 0
-
-    def step(self, closure=None):
-        self.steps += 1
-        for group in self.param_groups:
-            group["eps"] = self.keras_epsilon / math.sqrt(1 - group["betas"][1] ** self.steps)
-        return super().step(closure)
 
 
 def make_optimizer(model, unlike_keras=None):
@@ -249,7 +219,7 @@ def check_committed(args):
                       flush=True)
     table = differences(pd.concat(frames, ignore_index=True), committed)
     table.insert(0, "port", args.unlike_keras or "as Keras")
-    write(args, {"results/bilstm_pytorch_check.csv": table}, {}, "bilstm_pytorch_check")
+    write_results(args, {"results/bilstm_pytorch_check.csv": table}, {}, "bilstm_pytorch_check")
     shown = table.assign(max_difference=table["max_difference"].map("{:.1e}".format))
     print(shown.to_string(index=False))
     largest = table["max_difference"].max()
@@ -264,16 +234,6 @@ def check_committed(args):
 
 
 # ---------------------------------------------------------------- output
-
-
-def write(args, tables_, figures, name):
-    """Write the files with the run's record, its backend named as plain PyTorch."""
-    from suite import outputs
-
-    record = outputs.run_record(name, args)
-    record["backend"] = f"plain PyTorch {torch.__version__}"
-    tables_ = {**tables_, f"results/{name}_run.csv": record}
-    outputs.write_results(args.output_dir, tables_, figures, name=name, quiet=args.quiet)
 
 
 def parse_args(argv=None):
@@ -323,7 +283,7 @@ def main(argv=None):
             runs.train_seconds))
         title = f"{args.model} in plain PyTorch: training loss per sequence"
         figure = tables.plot_losses(losses, reference, f"{title}\n{tables.describe(args)}")
-        write(args, {"results/bilstm_pytorch.csv": losses,
+        write_results(args, {"results/bilstm_pytorch.csv": losses,
                      "results/bilstm_pytorch_summary.csv": summary},
               {"plots/bilstm_pytorch.png": figure}, "bilstm_pytorch")
     if not args.quiet:

@@ -146,8 +146,10 @@ def model_inputs(name, ids, max_words):
     return bag_of_words(ids, max_words) if name == "bow_logreg" else ids
 
 
-def build_model(name, max_words=5000, max_length=40, embedding_dim=16, units=16, n_classes=2):
-    """One of MODELS, compiled as the tutorial compiles its classifier."""
+def build_model(name, max_words=5000, max_length=40, embedding_dim=16, units=16, n_classes=2,
+                dropout=0.4):
+    """One of MODELS, compiled as the tutorial compiles its classifier (`dropout`: the rate of
+    its SpatialDropout1D, 0.4 in the tutorial)."""
     cli.import_keras()  # as quiet as a script: TensorFlow's start-up log is kept off the terminal
     import keras
     from keras import layers
@@ -167,7 +169,7 @@ def build_model(name, max_words=5000, max_length=40, embedding_dim=16, units=16,
             # so how much padding a sentence gets cannot change its prediction.
             layers.Embedding(max_words, embedding_dim, mask_zero=True),
             # Drops whole embedding channels (the same ones for every word of a sentence).
-            layers.SpatialDropout1D(0.4),
+            layers.SpatialDropout1D(dropout),
             layers.Bidirectional(recurrent) if name == "bilstm_con" else recurrent,
         ]
     model = keras.Sequential(
@@ -366,7 +368,7 @@ def summary_table(summary):
     """Mean ± standard deviation over seeds, per model, after the last epoch and at the best."""
     import pandas as pd
 
-    from suite.experiment import mean_and_spread
+    from suite.tables import mean_and_spread
 
     rows = []
     for (stopped_at, name), group in summary.groupby(["stopped_at", "model"], sort=False):
@@ -382,9 +384,10 @@ def summary_table(summary):
             "predicting the class frequencies)")
 
 
-def plot_curves(per_epoch, summary, title):
+def plot_curves(per_epoch, summary, title, dashed=("bow_logreg",)):
     """Learning curves: loss and accuracy on each split, mean over seeds with 95% bands; the
-    bag of words dashed and the majority class dotted, the references a model must beat."""
+    models named in `dashed` (the bag of words) dashed and the majority class dotted, the
+    references a model must beat."""
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
@@ -405,7 +408,7 @@ def plot_curves(per_epoch, summary, title):
             plotting.plot_runs(ax, curves, ylabel="cross-entropy" if measure == "loss"
                                else "accuracy", xlabel="epoch")
             for line in ax.get_lines():
-                if line.get_label() == "bow_logreg":
+                if line.get_label() in dashed:
                     line.set_linestyle("--")
             ax.set_title(f"{names[split]}: {measure}")
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -428,15 +431,16 @@ def describe_run(args):
 # ---------------------------------------------------------------- command line
 
 
-def parse_args(argv=None):
-    parser = cli.ArgumentParser(description=__doc__)
-    parser.add_argument("--dataset", choices=("polarity", "imdb"), default="polarity",
-                        help="polarity: Pang & Lee's 4,000 sentences (text_data.fetch); imdb: "
-                             "keras.datasets.imdb, downloaded by Keras on first use")
+def add_arguments(parser, models=MODELS, datasets=("polarity", "imdb")):
+    """The flags of a sentiment run, shared with text_classify_pytorch.py."""
+    parser.add_argument("--dataset", choices=datasets, default="polarity",
+                        help="polarity: Pang & Lee's 4,000 sentences (text_data.fetch)"
+                             + ("; imdb: keras.datasets.imdb, downloaded by Keras on first use"
+                                if "imdb" in datasets else ""))
     parser.add_argument("--data", metavar="FILE.csv",
                         help="your own label,text CSV instead (two or more labels)")
     cli.add_corpus_package_argument(parser)
-    parser.add_argument("--model", nargs="+", choices=MODELS, default=list(MODELS),
+    parser.add_argument("--model", nargs="+", choices=models, default=list(models),
                         help="the models to train (the majority reference is always scored)")
     parser.add_argument("--epochs", type=cli.positive_int, default=20,
                         help="epochs of fit, each one pass over the training sentences")
@@ -456,26 +460,32 @@ def parse_args(argv=None):
     cli.add_output_argument(parser)
     cli.add_quiet_argument(parser, help="print only the final tables")
 
-    def check(args):
-        cli.check_distinct(parser, args, "model")
-        if args.data and args.dataset == "imdb":
-            parser.error("argument --data: give either --data or --dataset imdb, not both")
-        table_bytes = 4 * 4 * args.max_words * max(args.embedding_dim, 2)  # weights, Adam, grad
-        available = cli.available_memory()
-        if available is not None and table_bytes > available:
-            parser.error(f"argument --max-words: the embedding table would hold about "
-                         f"{table_bytes / 2**30:,.1f} GiB with its optimizer state, more than "
-                         f"the {available / 2**30:,.1f} GiB of memory available")
-        try:
-            args.sentences = load_corpus(args)
-        except text_data.CorpusError as error:
-            parser.exit(2, f"{parser.prog}: error: {error}\n")
-        if len(args.sentences.labels) < 10:
-            parser.error(f"argument --data: {len(args.sentences.labels)} rows are too few to "
-                         "split into training, validation and test sentences (10 at least)")
-        args.n_classes = args.sentences.n_classes
 
-    return cli.parse(parser, argv, check=check)
+def check_arguments(parser, args):
+    """Refuse flags that cannot run, in one line; load the sentences into args.sentences."""
+    cli.check_distinct(parser, args, "model")
+    if args.data and args.dataset == "imdb":
+        parser.error("argument --data: give either --data or --dataset imdb, not both")
+    table_bytes = 4 * 4 * args.max_words * max(args.embedding_dim, 2)  # weights, Adam, grad
+    available = cli.available_memory()
+    if available is not None and table_bytes > available:
+        parser.error(f"argument --max-words: the embedding table would hold about "
+                     f"{table_bytes / 2**30:,.1f} GiB with its optimizer state, more than "
+                     f"the {available / 2**30:,.1f} GiB of memory available")
+    try:
+        args.sentences = load_corpus(args)
+    except text_data.CorpusError as error:
+        parser.exit(2, f"{parser.prog}: error: {error}\n")
+    if len(args.sentences.labels) < 10:
+        parser.error(f"argument --data: {len(args.sentences.labels)} rows are too few to "
+                     "split into training, validation and test sentences (10 at least)")
+    args.n_classes = args.sentences.n_classes
+
+
+def parse_args(argv=None):
+    parser = cli.ArgumentParser(description=__doc__)
+    add_arguments(parser)
+    return cli.parse(parser, argv, check=functools.partial(check_arguments, parser))
 
 
 def main(argv=None):

@@ -401,6 +401,15 @@ def interrupt_deferred():
         raise KeyboardInterrupt
 
 
+def require_torch(script):
+    """For a plain PyTorch script run as a program: where PyTorch is not installed, one line
+    saying how to install it, exit status 2 (not an ImportError's traceback)."""
+    if importlib.util.find_spec("torch") is None:
+        sys.stderr.write(f"{Path(script).name}: error: this script needs PyTorch, which this "
+                         f"Python lacks: {BACKENDS['torch'][1]}\n")
+        raise SystemExit(2)
+
+
 def import_keras():
     """Import Keras, and start its backend, with the native start-up log filtered out."""
     if getattr(import_keras, "done", False):  # once: builders call it from training threads

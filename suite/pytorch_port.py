@@ -1,6 +1,7 @@
 """The Keras models' initial weights in PyTorch's layout: the port starts where Keras starts.
 
-NumPy only (no Keras, no PyTorch), so it is checked on its own:
+NumPy only (no Keras, no PyTorch), so it is checked on its own. The tutorial's models
+(bilstm_pytorch.py):
 
 - `keras_initial_weights(name, seed)` draws what `weights.initial_weights(keras_model, seed)`
   gives the Keras model of that name, in Keras's order and shapes, without building the model:
@@ -11,6 +12,9 @@ NumPy only (no Keras, no PyTorch), so it is checked on its own:
   libraries stack the LSTM's gates in the same order (input, forget, cell, output), so no gate
   moves; and PyTorch's LSTM has a second bias, `bias_hh`, added to `bias_ih`: it takes zeros and
   the model keeps it out of training, so the one bias that trains is Keras's.
+
+The text classifier (text_classify_pytorch.py) the same way, its embedding table first:
+`keras_text_initial_weights` and `torch_text_state`.
 """
 
 import numpy as np
@@ -81,8 +85,13 @@ def torch_state(name, keras_weights):
     expected = 3 * directions(name) + 2
     if len(keras_weights) != expected:
         raise ValueError(f"{name} has {expected} Keras weights, got {len(keras_weights)}")
+    return _lstm_and_dense_state(directions(name), keras_weights)
+
+
+def _lstm_and_dense_state(n_directions, keras_weights):
+    """The mapping of `torch_state` for an LSTM's directions, then a Dense layer."""
     state = {}
-    for direction, suffix in enumerate(["", "_reverse"][: directions(name)]):
+    for direction, suffix in enumerate(["", "_reverse"][:n_directions]):
         kernel, recurrent_kernel, bias = keras_weights[3 * direction : 3 * direction + 3]
         state[f"lstm.weight_ih_l0{suffix}"] = kernel.T
         state[f"lstm.weight_hh_l0{suffix}"] = recurrent_kernel.T
@@ -92,3 +101,41 @@ def torch_state(name, keras_weights):
     state["dense.weight"] = dense_kernel.T
     state["dense.bias"] = dense_bias
     return {key: np.ascontiguousarray(value, dtype=np.float32) for key, value in state.items()}
+
+
+# ---------------------------------------------------------------- the text classifier
+
+# text_classify.py's LSTMs and their directions: Embedding -> SpatialDropout1D -> LSTM (final
+# state; Bidirectional concatenates the two) -> Dense(n_classes, softmax).
+TEXT_MODELS = {"bilstm_con": 2, "lstm_forw": 1}
+
+
+def keras_text_initial_weights(name, seed, max_words=5000, embedding_dim=16, units=16,
+                               n_classes=2):
+    """`weights.initial_weights` of text_classify.build_model(name, ...) for `seed`, drawn
+    without Keras: the embedding table (max_words, embedding_dim) from random_uniform(-0.05,
+    0.05), then per direction the LSTM's kernel (embedding_dim, 4 units), recurrent kernel and
+    bias, then the Dense kernel (directions x units, n_classes) and bias."""
+    if name not in TEXT_MODELS:
+        raise ValueError(f"unknown model {name!r}: choose from {', '.join(TEXT_MODELS)}")
+    rng = np.random.default_rng(
+        np.random.SeedSequence(int(seed)).spawn(weights.WEIGHTS_STREAM + 1)[-1])
+    values = [weights.random_uniform(rng, (max_words, embedding_dim))]
+    for _ in range(TEXT_MODELS[name]):
+        values += [weights.glorot_uniform(rng, (embedding_dim, 4 * units)),
+                   weights.orthogonal(rng, (units, 4 * units)),
+                   forget_bias(units)]
+    values += [weights.glorot_uniform(rng, (TEXT_MODELS[name] * units, n_classes)),
+               np.zeros(n_classes)]
+    return [value.astype(np.float32) for value in values]
+
+
+def torch_text_state(name, keras_weights):
+    """{PyTorch parameter name: array} for `text_classify_pytorch.SentimentModel(name)`: the
+    embedding table as it is (`embedding.weight`, (max_words, embedding_dim) in both libraries),
+    then the LSTM and Dense weights mapped as `torch_state` maps them."""
+    expected = 1 + 3 * TEXT_MODELS[name] + 2
+    if len(keras_weights) != expected:
+        raise ValueError(f"{name} has {expected} Keras weights, got {len(keras_weights)}")
+    return {"embedding.weight": np.ascontiguousarray(keras_weights[0], dtype=np.float32),
+            **_lstm_and_dense_state(TEXT_MODELS[name], keras_weights[1:])}

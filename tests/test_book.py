@@ -64,6 +64,7 @@ def test_book_evaluation_matches_keras_evaluate(tmp_path):
     assert evaluation.loc[1, "sequences_correct"] == (yhat == y).all(axis=(1, 2)).sum()
 
 
+@pytest.mark.slow  # a whole script run, compiling many models: make test-slow
 def test_sweep_end_to_end(tmp_path, capsys):
     table = sweep_sequence_length.main(SWEEP_TINY + ["--output-dir", str(tmp_path)])
     written = pd.read_csv(tmp_path / "results" / "sweep_sequence_length.csv")
@@ -83,6 +84,7 @@ def test_sweep_end_to_end(tmp_path, capsys):
     assert "position only" in capsys.readouterr().out
 
 
+@pytest.mark.slow  # a whole script run, compiling many models: make test-slow
 def test_smallest_model_end_to_end(tmp_path, capsys):
     table = smallest_model.main(SMALLEST_TINY + ["--output-dir", str(tmp_path)])
     checkpoints = pd.read_csv(tmp_path / "results" / "smallest_model.csv")

@@ -12,6 +12,7 @@ GRID = ["--timesteps", "6", "--units", "3", "--epochs", "50", "100", "--repeats"
         "--eval-sequences", "20", "--quiet"]
 
 
+@pytest.mark.slow  # a whole script run, compiling many models: make test-slow
 def test_one_cell_reproduces_the_claims_tables_verdicts_exactly(tmp_path):
     atlas, per_seed = claims_atlas.main(GRID + ["--output-dir", str(tmp_path / "atlas")])
     flags = ["--timesteps", "6", "--units", "3", "--epochs", "100", "--repeats", "3",

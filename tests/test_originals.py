@@ -96,6 +96,7 @@ def test_placing_a_printed_number():
     assert originals.place("t", "s", "acc", 0.9, np.float32([0.9] * 5))["verdict"] == "typical"
 
 
+@pytest.mark.slow  # a whole script run, compiling many models: make test-slow
 def test_end_to_end_on_a_tiny_budget(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(originals, "time_book_fit", lambda backend, sequences: 1.0)
     table = originals.main(["--repeats", "2", "--epochs", "8", "--book-sequences", "20",

@@ -154,6 +154,7 @@ ATLAS = ["--timesteps", "6", "--units", "3", "4", "--epochs", "50", "100", "--re
          "--eval-sequences", "20", "--quiet"]
 
 
+@pytest.mark.slow  # a whole script run, compiling many models: make test-slow
 def test_an_interrupted_atlas_continues_and_ends_as_an_uninterrupted_one(tmp_path, capsys,
                                                                         monkeypatch):
     every_model = claims_atlas.get_models  # two of the seven models keep the test quick
