@@ -229,6 +229,14 @@ def keras_run(args, seeds):
     return kept, None
 
 
+def side_by_side(ours, keras=None):
+    """This run's rows with each model named <model>/pytorch (the majority reference keeps its
+    name), then the Keras run's rows, named <model>/keras by `keras_run`, if any."""
+    renamed = ours["model"] != text_classify.MAJORITY
+    ours = ours.assign(model=ours["model"].where(~renamed, ours["model"] + f"/{PYTORCH}"))
+    return ours if keras is None else pd.concat([ours, keras], ignore_index=True)
+
+
 def committed_settings(args):
     """Whether the flags that shape a run are text_classify.py's defaults, which the committed
     Keras run used."""
@@ -308,15 +316,9 @@ def main(argv=None):
         per_epoch = pd.concat(frames, ignore_index=True)
         summary = text_classify.summarise(per_epoch, data, seeds, params, seconds,
                                           args.n_classes)
-        # Side by side with the Keras run: each model named <model>/pytorch or <model>/keras.
-        ours = (summary["model"] != text_classify.MAJORITY)
-        both = summary.assign(model=summary["model"].where(~ours,
-                                                           summary["model"] + f"/{PYTORCH}"))
-        both_per_epoch = per_epoch.assign(model=per_epoch["model"] + f"/{PYTORCH}")
         keras, why_not = keras_run(args, seeds)
-        if keras is not None:
-            both_per_epoch = pd.concat([both_per_epoch, keras[0]], ignore_index=True)
-            both = pd.concat([both, keras[1]], ignore_index=True)
+        both_per_epoch = side_by_side(per_epoch, keras and keras[0])
+        both = side_by_side(summary, keras and keras[1])
         comparison = compare_frameworks(both, args.model)
         figure = text_classify.plot_curves(
             both_per_epoch, both, f"{title}\n{text_classify.describe_run(args)}; Keras's "

@@ -270,6 +270,22 @@ def test_the_committed_keras_run_is_compared_only_with_its_own_settings(port):
     assert kept is None and "--keras-run" in why_not
 
 
+def test_the_committed_comparison_follows_from_the_committed_summaries(port):
+    """results/text_classify_pytorch_comparison.csv: its intervals and verdicts recomputed from
+    the committed per-seed summaries of the PyTorch and the Keras runs."""
+    results = REPOSITORY / "results"
+    ours = pd.read_csv(results / "text_classify_pytorch_summary.csv")
+    keras_summary = pd.read_csv(results / "text_classify_summary.csv")
+    keras_summary = keras_summary[keras_summary["model"].isin(port.MODELS)]
+    both = port.side_by_side(ours, keras_summary.assign(model=keras_summary["model"] + "/keras"))
+    assert (both.groupby("model")["seed"].nunique() == 30).all()
+    recomputed = port.compare_frameworks(both, list(port.MODELS))
+    committed = pd.read_csv(results / "text_classify_pytorch_comparison.csv")
+    pd.testing.assert_frame_equal(recomputed, committed, check_exact=False, atol=1e-12)
+    accuracy = committed[committed["measure"] == "test_accuracy"]
+    assert (accuracy[accuracy["expected"] == "similar"]["verdict"] == "supported").all()
+
+
 def test_bad_flags_are_one_line(port, assert_flag_error):
     assert_flag_error(port.main, ["--model", "bow_logreg"], "--model")
     assert_flag_error(port.main, ["--dataset", "imdb"], "--dataset")
