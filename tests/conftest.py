@@ -30,3 +30,14 @@ def assert_flag_error(tmp_path, capsys):
         assert not (tmp_path / "out").exists()
 
     return check
+
+
+@pytest.fixture
+def without_keras(tmp_path):
+    """An environment in which importing keras, tensorflow or jax raises ImportError: for the
+    plain PyTorch scripts, which must never import them."""
+    for name in ("keras", "tensorflow", "jax"):
+        (tmp_path / "fake" / name).mkdir(parents=True)
+        (tmp_path / "fake" / name / "__init__.py").write_text(
+            f"raise ImportError('{name} was imported')\n")
+    return {**os.environ, "PYTHONPATH": str(tmp_path / "fake")}
