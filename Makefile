@@ -80,8 +80,9 @@ test: $(INSTALLED)
 	KERAS_BACKEND=jax $(PYTEST) -m backend $(NOT_PORTS)
 
 # The slow tests on TensorFlow: the committed files of the four sections rerun, the demo against
-# the sections one by one, a start where TensorFlow's oneDNN log is on, the end-to-end runs of the
-# book's exercises, the atlas and the originals, an interrupted atlas resumed. CI runs it.
+# the sections one by one, a start where TensorFlow's oneDNN log is on, held-out curves against
+# runs stopped at each checkpoint, the end-to-end runs of the book's exercises, the atlas and the
+# originals, an interrupted atlas resumed. CI runs it.
 test-slow: $(INSTALLED)
 	$(PYTEST) -m slow $(NOT_PORTS)
 

@@ -6,9 +6,10 @@ BiLSTM) read up to each sentence's last word, and `nn.Linear` to two classes wit
 seed gives them what it gives the Keras models: the same split and vocabulary, the same initial
 weights (Keras's draws in PyTorch's layout, suite/pytorch_port.py), the same batches in the same
 order, Keras's Adam and loss. Only the dropout masks differ: here they are NumPy draws from the
-seed, in Keras each backend's own. With dropout off the two frameworks train to the same numbers
-(tests/test_pytorch.py); with it, this script tests the claim that they reach the same accuracy,
-seed by seed, against the committed Keras run (results/text_classify_summary.csv).
+seed, in Keras each backend's own. With dropout off a run equals Keras's `fit` on JAX, epoch by
+epoch (tests/test_text_pytorch.py); with it, this script tests the claim that the two frameworks
+reach the same accuracy, seed by seed, against the committed Keras run (JAX, results/
+text_classify_summary.csv). docs/pytorch.md has the mapping and the verdicts.
 
     python text_classify_pytorch.py                   # 30 seeds, both LSTMs (after make test-torch)
     python text_classify_pytorch.py --repeats 6 --model bilstm_con
@@ -33,7 +34,7 @@ from torch import nn  # noqa: E402
 
 from suite.pytorch_keras import KerasAdam, categorical_crossentropy, write_results  # noqa: E402
 
-# Batches of 128 sentences of 16 numbers share a core badly: one thread each is fastest.
+# Each run keeps to one thread; runs train side by side, one per core (`trained_side_by_side`).
 torch.set_num_threads(1)
 
 MODELS = tuple(pytorch_port.TEXT_MODELS)  # bilstm_con, lstm_forw
@@ -41,8 +42,8 @@ DROPOUT = 0.4  # the tutorial's SpatialDropout1D(0.4)
 # Stream 6 of a seed's SeedSequence draws the dropout masks (3: weights, 4: split, 5: shuffling).
 DROPOUT_STREAM = 6
 KERAS, PYTORCH = "keras", "pytorch"
-# The settings of the committed Keras run (python text_classify.py's defaults), which the
-# default --keras-run compares with.
+# Where the committed Keras run lies (python text_classify.py with its defaults, on JAX): what a
+# run with those settings compares with unless --keras-run names another folder.
 COMMITTED_RUN = Path(__file__).resolve().parent
 
 

@@ -33,6 +33,7 @@ def test_one_cell_reproduces_the_claims_tables_verdicts_exactly(tmp_path):
     assert compared >= 15
 
 
+@pytest.mark.slow  # whole script runs, compiling many models: make test-slow
 def test_shorter_training_is_read_from_the_checkpoints_of_the_longer(tmp_path):
     atlas, per_seed = claims_atlas.main(GRID + ["--output-dir", str(tmp_path / "both")])
     _, alone = claims_atlas.main(["--timesteps", "6", "--units", "3", "--epochs", "50",

@@ -220,6 +220,7 @@ def test_non_finite_loss_stops_the_run(tmp_path, monkeypatch):
     assert not [path for path in tmp_path.rglob("*") if path.is_file()]
 
 
+@pytest.mark.slow  # whole script runs, compiling many models: make test-slow
 def test_heldout_curves_equal_runs_stopped_at_each_checkpoint(tmp_path):
     flags = ["--repeats", "2", "--eval-sequences", "20", "--units", "4", "--quiet"]
     results = compare_directions.main(flags + ["--epochs", "20", "--heldout-every", "10",
