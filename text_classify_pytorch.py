@@ -209,10 +209,12 @@ def trained_side_by_side(names, data, seeds, args):
 # ---------------------------------------------------------------- against the Keras run
 
 
-def keras_run(args, seeds):
+def keras_run(args, seeds, params=None):
     """The Keras run to compare with: (per-epoch rows, summary) of args.keras_run's
     results/text_classify*.csv for this run's models and seeds, each model named
-    '<model>/keras'; None where there is none to compare with, and why."""
+    '<model>/keras'; None where there is none to compare with, and why. `params`, this run's
+    {model: parameters}: a Keras run whose models have other sizes, or whose runs have another
+    number of epochs, had other settings and is not compared."""
     folder = Path(args.keras_run) if args.keras_run else COMMITTED_RUN
     if args.keras_run is None and not committed_settings(args):
         return None, ("the committed Keras run has text_classify.py's default settings; give "
@@ -227,6 +229,13 @@ def keras_run(args, seeds):
             for table in (per_epoch, summary)]
     if kept[1].empty:
         return None, f"{folder / 'results'} holds none of these models and seeds"
+    last = kept[1][kept[1]["stopped_at"] == text_classify.STOPPED_AT[0]]
+    other_sizes = params is not None and any(
+        (last["params"] != params[name[: -len(f"/{KERAS}")]]).any()
+        for name, last in last.groupby("model"))
+    if other_sizes or (last["epoch"] != args.epochs).any():
+        return None, (f"the Keras run in {folder / 'results'} has other settings (other model "
+                      "sizes or another number of epochs)")
     return kept, None
 
 
@@ -317,7 +326,7 @@ def main(argv=None):
         per_epoch = pd.concat(frames, ignore_index=True)
         summary = text_classify.summarise(per_epoch, data, seeds, params, seconds,
                                           args.n_classes)
-        keras, why_not = keras_run(args, seeds)
+        keras, why_not = keras_run(args, seeds, params)
         both_per_epoch = side_by_side(per_epoch, keras and keras[0])
         both = side_by_side(summary, keras and keras[1])
         comparison = compare_frameworks(both, args.model)

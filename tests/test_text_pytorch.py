@@ -255,6 +255,11 @@ def test_the_script_writes_the_keras_scripts_columns_and_compares_with_a_keras_r
     similar = written[written["expected"] == "similar"]
     assert len(similar) == 2 * 2 * 2  # 2 models x 2 measures x 2 stopping points
     assert (written["verdict"] == "too few seeds").all()  # 2 seeds
+    # The same Keras run against a PyTorch run of other settings: no comparison, and why.
+    _, comparison = port.main([*flags[:-2], "--units", "3", "--data", str(sentences),
+                               "--keras-run", str(tmp_path / "keras"),
+                               "--output-dir", str(tmp_path / "other")])
+    assert "/keras" not in " ".join(comparison["pair"])
 
 
 def test_the_committed_keras_run_is_compared_only_with_its_own_settings(port):
