@@ -233,7 +233,7 @@ def check_committed(args):
     return table
 
 
-# ---------------------------------------------------------------- output
+# ---------------------------------------------------------------- command line
 
 
 def parse_args(argv=None):
@@ -284,8 +284,8 @@ def main(argv=None):
         title = f"{args.model} in plain PyTorch: training loss per sequence"
         figure = tables.plot_losses(losses, reference, f"{title}\n{tables.describe(args)}")
         write_results(args, {"results/bilstm_pytorch.csv": losses,
-                     "results/bilstm_pytorch_summary.csv": summary},
-              {"plots/bilstm_pytorch.png": figure}, "bilstm_pytorch")
+                             "results/bilstm_pytorch_summary.csv": summary},
+                      {"plots/bilstm_pytorch.png": figure}, "bilstm_pytorch")
     if not args.quiet:
         print()
     print(tables.summary_table(summary, reference, n_steps=args.epochs))

@@ -6,31 +6,17 @@ Used by bilstm_pytorch.py and text_classify_pytorch.py, which never import Keras
 - `binary_crossentropy` and `categorical_crossentropy`: Keras's losses on probabilities, with
   Keras's clip of the probabilities to [1e-7, 1 - 1e-7] (PyTorch's own losses clamp each log at
   -100 instead);
-- `require_torch`: a script run without PyTorch says in one line how to install it, exit 2.
+- `write_results`: a run's files, its record naming plain PyTorch as the backend.
+
+A script checks for PyTorch with `cli.require_torch` before it imports this module.
 """
 
-import importlib.util
 import math
-import sys
-from pathlib import Path
 
-from suite import cli
+import torch
+import torch.nn.functional as F
 
 EPSILON = 1e-7  # Keras's backend.epsilon(): its loss clip and its Adam's epsilon
-
-
-def require_torch(script):
-    """Exit with one line naming the pinned build, status 2, where PyTorch is not installed."""
-    if importlib.util.find_spec("torch") is None:
-        sys.stderr.write(f"{Path(script).name}: error: this script needs PyTorch, which this "
-                         f"Python lacks: {cli.BACKENDS['torch'][1]}\n")
-        raise SystemExit(2)
-
-
-require_torch(__file__)  # a script that imports this module needs PyTorch
-
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
 
 
 class KerasAdam(torch.optim.Adam):
