@@ -28,6 +28,7 @@ import pandas as pd
 
 import text_data
 from suite import cli
+from suite.weights import seed_stream
 from suite.claims import Claim
 
 SCRIPT = "pos_tagging"
@@ -283,8 +284,7 @@ def train_seed(model, data, args, optimizer_initial, timing):
     from suite import training
 
     training.reset(model, data.seed, optimizer_initial)
-    rng = np.random.default_rng(np.random.SeedSequence(data.seed).spawn(text_data.SPLIT_STREAM
-                                                                           + 2)[-1])
+    rng = seed_stream(data.seed, text_data.SPLIT_STREAM + 1)
     rows = []
     for epoch in range(1, args.epochs + 1):
         start = time.perf_counter()

@@ -29,6 +29,7 @@ import numpy as np
 
 import text_data
 from suite import cli
+from suite.weights import seed_stream
 
 MODELS = ("bilstm_con", "lstm_forw", "bow_logreg")
 MAJORITY = "majority"  # the reference that predicts the training split's most frequent class
@@ -205,8 +206,7 @@ def shuffled_batches(X, y, batch_size, seed):
     class ShuffledBatches(keras.utils.PyDataset):
         def __init__(self):
             super().__init__()
-            stream = np.random.SeedSequence(int(seed)).spawn(SHUFFLE_STREAM + 1)[-1]
-            self.rng = np.random.default_rng(stream)
+            self.rng = seed_stream(seed, SHUFFLE_STREAM)
             self.on_epoch_end()
 
         def __len__(self):

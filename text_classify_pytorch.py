@@ -33,6 +33,7 @@ import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
 from suite.pytorch_keras import KerasAdam, categorical_crossentropy, write_results  # noqa: E402
+from suite.weights import seed_stream  # noqa: E402
 
 # Each run keeps to one thread; runs train side by side, one per core (`trained_side_by_side`).
 torch.set_num_threads(1)
@@ -107,11 +108,6 @@ def build_seeded(name, seed, args):
 # ---------------------------------------------------------------- training, the tutorial's way
 
 
-def stream(seed, number):
-    """A NumPy generator on stream `number` of the seed's SeedSequence."""
-    return np.random.default_rng(np.random.SeedSequence(int(seed)).spawn(number + 1)[-1])
-
-
 def scores(model, ids, labels):
     """(loss, accuracy) on a split, dropout off."""
     model.eval()
@@ -145,7 +141,8 @@ def train_seed(name, splits, seed, args, dropout=DROPOUT, stop=None):
                        torch.from_numpy(labels.astype(np.int64)))
                for split, (ids, labels) in splits.items()}
     X, y = tensors["train"]
-    shuffling, masks = stream(seed, text_classify.SHUFFLE_STREAM), stream(seed, DROPOUT_STREAM)
+    shuffling = seed_stream(seed, text_classify.SHUFFLE_STREAM)
+    masks = seed_stream(seed, DROPOUT_STREAM)
     # ShuffledBatches draws an order when it is made; fit then reads one batch to learn the
     # data's shapes and calls on_epoch_end before the first epoch, which draws the next one: the
     # first epoch's order is the seed's second.

@@ -37,6 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
+from suite.weights import seed_stream
+
 REPOSITORY = Path(__file__).resolve().parent
 CACHE_VARIABLE = "BILSTM_DATA"
 DEFAULT_CACHE = REPOSITORY / ".cache" / "corpora"
@@ -285,7 +287,7 @@ def split_indices(n_items, seed, fractions=(0.8, 0.1, 0.1)):
     by `fractions`, drawn from stream SPLIT_STREAM of the seed."""
     if not np.isclose(sum(fractions), 1.0) or min(fractions) <= 0:
         raise ValueError(f"fractions must be positive and sum to 1, not {fractions}")
-    rng = np.random.default_rng(np.random.SeedSequence(int(seed)).spawn(SPLIT_STREAM + 1)[-1])
+    rng = seed_stream(seed, SPLIT_STREAM)
     order = rng.permutation(n_items)
     cuts = np.round(np.cumsum(fractions)[:-1] * n_items).astype(int)
     return tuple(np.split(order, cuts))

@@ -58,8 +58,7 @@ def keras_initial_weights(name, seed, units=20):
     """
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}: choose from {', '.join(MODELS)}")
-    rng = np.random.default_rng(
-        np.random.SeedSequence(int(seed)).spawn(weights.WEIGHTS_STREAM + 1)[-1])
+    rng = weights.seed_stream(seed, weights.WEIGHTS_STREAM)
     values = []
     for _ in range(directions(name)):
         values += [weights.glorot_uniform(rng, (N_FEATURES, 4 * units)),
@@ -118,8 +117,7 @@ def keras_text_initial_weights(name, seed, max_words=5000, embedding_dim=16, uni
     bias, then the Dense kernel (directions x units, n_classes) and bias."""
     if name not in TEXT_MODELS:
         raise ValueError(f"unknown model {name!r}: choose from {', '.join(TEXT_MODELS)}")
-    rng = np.random.default_rng(
-        np.random.SeedSequence(int(seed)).spawn(weights.WEIGHTS_STREAM + 1)[-1])
+    rng = weights.seed_stream(seed, weights.WEIGHTS_STREAM)
     values = [weights.random_uniform(rng, (max_words, embedding_dim))]
     for _ in range(TEXT_MODELS[name]):
         values += [weights.glorot_uniform(rng, (embedding_dim, 4 * units)),

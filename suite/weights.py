@@ -23,6 +23,14 @@ import numpy as np
 WEIGHTS_STREAM = 3
 
 
+def seed_stream(seed, number):
+    """A NumPy generator on stream `number` of the seed: child `number` of
+    numpy.random.SeedSequence(seed), independent of the seed's other streams. In use: 0 and 1
+    the training and held-out sequences, 2 the book's evaluation sequences, 3 initial weights,
+    4 the text scripts' splits, 5 their shuffling, 6 the PyTorch sentiment model's dropout."""
+    return np.random.default_rng(np.random.SeedSequence(int(seed)).spawn(number + 1)[-1])
+
+
 def glorot_uniform(rng, shape):
     fan_in, fan_out = shape[0], shape[-1]
     limit = np.sqrt(6.0 / (fan_in + fan_out))
@@ -92,7 +100,7 @@ def _draw(rng, layer, role, shape):
 
 def initial_weights(model, seed):
     """The initial values of `model.weights` for `seed`, as float32 NumPy arrays."""
-    rng = np.random.default_rng(np.random.SeedSequence(int(seed)).spawn(WEIGHTS_STREAM + 1)[-1])
+    rng = seed_stream(seed, WEIGHTS_STREAM)
     owners = _owners(model)
     values = []
     for variable in model.weights:
