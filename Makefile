@@ -29,40 +29,40 @@ curves: $(INSTALLED)
 
 # The book chapter's run and its exercises, on JAX.
 book: $(INSTALLED)
-	KERAS_BACKEND=jax $(BIN)/python bilstm_book.py --repeats 5 --output-dir $(OUT)
-	KERAS_BACKEND=jax $(BIN)/python sweep_sequence_length.py --output-dir $(OUT)
-	KERAS_BACKEND=jax $(BIN)/python smallest_model.py --output-dir $(OUT)
+	KERAS_BACKEND=jax $(BIN)/python -m book.bilstm_book --repeats 5 --output-dir $(OUT)
+	KERAS_BACKEND=jax $(BIN)/python -m book.sweep_sequence_length --output-dir $(OUT)
+	KERAS_BACKEND=jax $(BIN)/python -m book.smallest_model --output-dir $(OUT)
 
 # Every claim re-tested over sequence length, LSTM size and training length, on JAX.
 atlas: $(INSTALLED)
-	KERAS_BACKEND=jax $(BIN)/python claims_atlas.py --output-dir $(OUT)
+	KERAS_BACKEND=jax $(BIN)/python -m experiments.claims_atlas --output-dir $(OUT)
 
 # The originals' printed numbers among 30 seeds, on TensorFlow.
 originals: $(INSTALLED)
-	$(BIN)/python originals.py --output-dir $(OUT)
+	$(BIN)/python -m experiments.originals --output-dir $(OUT)
 
 # What the forward and backward LSTMs keep count of, on TensorFlow.
 inside: $(INSTALLED)
-	$(BIN)/python inside_the_model.py --output-dir $(OUT)
+	$(BIN)/python -m experiments.inside_the_model --output-dir $(OUT)
 
 # Real text, on JAX: the text tutorial's sentiment classifier (30 seeds) and the part-of-speech
 # tagger (6 seeds) on the Pattern corpora, which the first run fetches from Debian's package
 # python3-pattern into .cache/corpora (never committed: their terms forbid it).
 text: $(INSTALLED)
-	KERAS_BACKEND=jax $(BIN)/python text_classify.py --output-dir $(OUT)
-	KERAS_BACKEND=jax $(BIN)/python pos_tagging.py --output-dir $(OUT)
+	KERAS_BACKEND=jax $(BIN)/python -m text.text_classify --output-dir $(OUT)
+	KERAS_BACKEND=jax $(BIN)/python -m text.pos_tagging --output-dir $(OUT)
 
 # The plain PyTorch ports, with the pinned CPU build of PyTorch: every committed Keras loss of the
 # four sections retrained in torch.nn and compared, then the sentiment classifier in torch.nn (30
 # seeds) against the committed Keras run.
 pytorch: $(INSTALLED)
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python bilstm_pytorch.py --check-committed --output-dir $(OUT)
-	$(BIN)/python text_classify_pytorch.py --output-dir $(OUT)
+	$(BIN)/python -m pytorch.bilstm_pytorch --check-committed --output-dir $(OUT)
+	$(BIN)/python -m pytorch.text_classify_pytorch --output-dir $(OUT)
 
 # Tutorial loop against the suite's training paths; writes results/benchmark*.csv.
 bench: $(INSTALLED)
-	$(BIN)/python bench.py --output-dir $(OUT)
+	$(BIN)/python -m bench.bench --output-dir $(OUT)
 
 # Every committed file in plots/ and results/, rewritten in place.
 reproduce:

@@ -8,12 +8,12 @@ use the whole sequence. Same training: 1,000 epochs of one fresh sequence, batch
 """
 
 from lstm_baseline import print_expected_predicted
-from suite import cli
+from suite import cli, environment, resources
 
 
 def build_model(n_timesteps=10, units=20, merge_mode="concat"):
     """Bidirectional(LSTM(units)) then TimeDistributed(Dense(1, sigmoid))."""
-    cli.import_keras()  # as quiet as a script: TensorFlow's start-up log is kept off the terminal
+    environment.import_keras()  # as quiet as a script: TensorFlow's start-up log is kept off the terminal
     import keras
     from keras import layers
 
@@ -33,7 +33,7 @@ def build_model(n_timesteps=10, units=20, merge_mode="concat"):
 def parse_args(argv=None):
     parser = cli.ArgumentParser(description=__doc__)
     cli.add_common_arguments(parser, epochs=1000, repeats=1)
-    return cli.parse(parser, argv)
+    return cli.parse(parser, argv, memory=resources.section_memory)
 
 
 def main(argv=None):

@@ -13,20 +13,14 @@ time order, which is the comparison the tutorial meant to make.
 
 import bilstm_classify
 import lstm_baseline
-from suite import cli
+from suite import cli, environment, resources
 from suite.claims import Claim
-
-
-def reverse_time(outputs):
-    """Reverses the time axis of a (batch, timesteps, features) tensor."""
-    from keras import ops
-
-    return ops.flip(outputs, axis=1)
+from suite.layers import reverse_time
 
 
 def build_backward_aligned(n_timesteps=10, units=20):
     """The backward LSTM with its outputs put back in time order before the per-step Dense."""
-    cli.import_keras()  # as quiet as a script: TensorFlow's start-up log is kept off the terminal
+    environment.import_keras()  # as quiet as a script: TensorFlow's start-up log is kept off the terminal
     import keras
     from keras import layers
 
@@ -79,7 +73,8 @@ def parse_args(argv=None):
     parser = cli.ArgumentParser(description=__doc__)
     cli.add_common_arguments(parser, epochs=250, repeats=30)
     cli.add_heldout_argument(parser)
-    return cli.parse(parser, argv, check=lambda args: cli.check_heldout_every(parser, args))
+    return cli.parse(parser, argv, check=lambda args: cli.check_heldout_every(parser, args),
+                     memory=resources.section_memory)
 
 
 def main(argv=None):

@@ -11,7 +11,7 @@ the comparison tests, seed by seed, the tutorial's claim that sum and concat may
 """
 
 from bilstm_classify import build_model
-from suite import cli
+from suite import cli, resources
 from suite.claims import Claim
 
 # The tutorial's DataFrame column for each merge mode, in the tutorial's order.
@@ -50,7 +50,7 @@ def parse_args(argv=None):
         cli.check_distinct(parser, args, "merge_modes")
         cli.check_heldout_every(parser, args)
 
-    return cli.parse(parser, argv, check)
+    return cli.parse(parser, argv, check, memory=resources.section_memory)
 
 
 def main(argv=None):

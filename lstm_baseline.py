@@ -8,12 +8,12 @@ Predicted labels for one held-out sequence and scores 1,000 held-out sequences.
     python lstm_baseline.py
 """
 
-from suite import cli
+from suite import cli, environment, resources
 
 
 def build_model(n_timesteps=10, units=20, go_backwards=False):
     """LSTM(units) then TimeDistributed(Dense(1, sigmoid)), compiled as the tutorial does."""
-    cli.import_keras()  # as quiet as a script: TensorFlow's start-up log is kept off the terminal
+    environment.import_keras()  # as quiet as a script: TensorFlow's start-up log is kept off the terminal
     import keras
     from keras import layers
 
@@ -41,7 +41,7 @@ def print_expected_predicted(results, model_name):
 def parse_args(argv=None):
     parser = cli.ArgumentParser(description=__doc__)
     cli.add_common_arguments(parser, epochs=1000, repeats=1)
-    return cli.parse(parser, argv)
+    return cli.parse(parser, argv, memory=resources.section_memory)
 
 
 def main(argv=None):

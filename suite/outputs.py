@@ -115,6 +115,17 @@ def machine():
             f"{platform.system()}")
 
 
+def command_of(script):
+    """How a learner runs `script` from the repository root: ['python', 'lstm_baseline.py'] for
+    a section at the top level, ['python', '-m', 'book.bilstm_book'] for one in a topic folder."""
+    repository = Path(__file__).resolve().parent.parent
+    if (repository / f"{script}.py").exists():
+        return ["python", f"{script}.py"]
+    for path in sorted(repository.glob(f"*/{script}.py")):
+        return ["python", "-m", f"{path.parent.name}.{script}"]
+    return ["python", f"{script}.py"]
+
+
 def run_record(script, args):
     """One row about the run behind a script's files: what ran, where, and for how long.
 
@@ -127,7 +138,7 @@ def run_record(script, args):
     keras = sys.modules.get("keras")
     backend = keras.backend.backend() if keras is not None else "-"
     return pd.DataFrame([{
-        "command": shlex.join(["python", f"{script}.py", *getattr(args, "argv", [])]),
+        "command": shlex.join([*command_of(script), *getattr(args, "argv", [])]),
         "backend": backend,
         "keras": getattr(keras, "__version__", "-"),
         "compile_cache": getattr(args, "compile_cache", "-") if backend == "jax" else "-",

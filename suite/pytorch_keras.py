@@ -1,6 +1,6 @@
 """PyTorch that computes what Keras computes: the plain PyTorch scripts' optimizer and losses.
 
-Used by bilstm_pytorch.py and text_classify_pytorch.py, which never import Keras:
+Used by pytorch/bilstm_pytorch.py and pytorch/text_classify_pytorch.py, which never import Keras:
 
 - `KerasAdam`: Adam with its epsilon where Keras adds it (PyTorch adds it elsewhere);
 - `binary_crossentropy` and `categorical_crossentropy`: Keras's losses on probabilities, with
@@ -8,7 +8,7 @@ Used by bilstm_pytorch.py and text_classify_pytorch.py, which never import Keras
   -100 instead);
 - `write_results`: a run's files, its record naming plain PyTorch as the backend.
 
-A script checks for PyTorch with `cli.require_torch` before it imports this module.
+A script checks for PyTorch with `environment.require` before it imports this module.
 """
 
 import math

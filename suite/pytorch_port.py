@@ -1,19 +1,19 @@
 """The Keras models' initial weights in PyTorch's layout: the port starts where Keras starts.
 
 NumPy only (no Keras, no PyTorch), so it is checked on its own. The tutorial's models
-(bilstm_pytorch.py):
+(pytorch/bilstm_pytorch.py):
 
 - `keras_initial_weights(name, seed)` draws what `weights.initial_weights(keras_model, seed)`
   gives the Keras model of that name, in Keras's order and shapes, without building the model:
   per LSTM direction (forward first) its kernel (1, 4 units), recurrent kernel (units, 4 units)
   and bias (4 units), then the Dense kernel (features, 1) and bias (1,).
-- `torch_state(name, keras_weights)` maps them onto the parameters of `bilstm_pytorch.py`'s
+- `torch_state(name, keras_weights)` maps them onto the parameters of `pytorch/bilstm_pytorch.py`'s
   models: PyTorch keeps each matrix as (outputs, inputs), so every kernel is transposed; both
   libraries stack the LSTM's gates in the same order (input, forget, cell, output), so no gate
   moves; and PyTorch's LSTM has a second bias, `bias_hh`, added to `bias_ih`: it takes zeros and
   the model keeps it out of training, so the one bias that trains is Keras's.
 
-The text classifier (text_classify_pytorch.py) the same way, its embedding table first:
+The text classifier (pytorch/text_classify_pytorch.py) the same way, its embedding table first:
 `keras_text_initial_weights` and `torch_text_state`.
 """
 
@@ -104,7 +104,7 @@ def _lstm_and_dense_state(n_directions, keras_weights):
 
 # ---------------------------------------------------------------- the text classifier
 
-# text_classify.py's LSTMs and their directions: Embedding -> SpatialDropout1D -> LSTM (final
+# text/text_classify.py's LSTMs and their directions: Embedding -> SpatialDropout1D -> LSTM (final
 # state; Bidirectional concatenates the two) -> Dense(n_classes, softmax).
 TEXT_MODELS = {"bilstm_con": 2, "lstm_forw": 1}
 

@@ -19,7 +19,7 @@ import re
 import shutil
 from pathlib import Path
 
-from suite import cli, outputs
+from suite import environment, outputs
 
 # Flags that say where and how a run reports, not what it computes.
 NOT_RESULTS = ("output_dir", "quiet", "argv", "started", "compile_cache")
@@ -29,10 +29,11 @@ def fingerprint(script, args):
     """A short hash of what decides a script's results: its flags, the backend and the code."""
     flags = {name: value for name, value in sorted(vars(args).items())
              if name not in NOT_RESULTS}
-    digest = hashlib.sha256(json.dumps([script, cli.requested_backend(), flags],
+    digest = hashlib.sha256(json.dumps([script, environment.requested_backend(), flags],
                                        default=str).encode())
-    for path in sorted([*cli.REPOSITORY.glob("*.py"), *(cli.REPOSITORY / "suite").glob("*.py")]):
-        digest.update(path.name.encode() + path.read_bytes())
+    for path in sorted(environment.REPOSITORY.glob("*.py")) + sorted(
+            environment.REPOSITORY.glob("*/*.py")):
+        digest.update(str(path.relative_to(environment.REPOSITORY)).encode() + path.read_bytes())
     return digest.hexdigest()[:16]
 
 

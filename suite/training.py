@@ -29,13 +29,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from suite import weights
-from suite.cli import compilation_cache_dir, import_keras
+from suite.environment import compilation_cache_dir, import_keras
 
 keras = import_keras()
 
 METHODS = ("auto", "compiled", "train_on_batch")
 
-# JAX keeps every compiled program on disk (BILSTM_CACHE, `cli.compilation_cache_dir`).
+# JAX keeps every compiled program on disk (BILSTM_CACHE, `environment.compilation_cache_dir`).
 if keras.backend.backend() == "jax" and compilation_cache_dir() is not None:
     import jax
 
@@ -271,7 +271,7 @@ _jax_programs = {}
 
 # XLA's backend optimisation level for the compiled JAX programs. They are small, and compiling
 # them costs more than running them: at level 1 the merge-mode comparison's program compiles in
-# about three quarters of the time of XLA's default level and runs no slower (`python bench.py`
+# about three quarters of the time of XLA's default level and runs no slower (`python -m bench.bench`
 # measures both). The operations are the same; the equivalence tests hold at either level.
 JAX_COMPILER_OPTIONS = {"xla_backend_optimization_level": 1}
 

@@ -7,6 +7,14 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from suite.outputs import command_of  # noqa: E402
+
+
+def script_command(script):
+    """The command that runs `script` from the repository root with this Python:
+    [python, 'lstm_baseline.py'] or [python, '-m', 'book.bilstm_book']."""
+    return [sys.executable, *command_of(script)[1:]]
+
 
 def pytest_configure(config):
     config.addinivalue_line(

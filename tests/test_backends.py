@@ -13,7 +13,7 @@ call per sequence, from the same data and initial weights.
 On PyTorch, whose path is one `train_on_batch` call per step (about a hundred times slower than
 the compiled ones), the two 30-seed comparisons are rerun for their first two seeds, so that
 `make test-torch` stays within its time; the plain PyTorch port (tests/test_pytorch.py and
-`bilstm_pytorch.py --check-committed`) covers every seed from outside Keras.
+`pytorch/bilstm_pytorch.py --check-committed`) covers every seed from outside Keras.
 """
 
 import os

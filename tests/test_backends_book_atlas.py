@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import bilstm_book
-import claims_atlas
+from book import bilstm_book
+from experiments import claims_atlas
 
 pytestmark = [pytest.mark.backend,
               pytest.mark.skipif(os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow",

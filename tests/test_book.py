@@ -4,9 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import bilstm_book
-import smallest_model
-import sweep_sequence_length
+from book import bilstm_book
+from book import smallest_model
+from book import sweep_sequence_length
+from suite import book_chapter
 from bilstm_classify import build_model
 from suite import training
 
@@ -56,7 +57,7 @@ def test_book_script_prints_what_the_book_prints(tmp_path, capsys):
 def test_book_evaluation_matches_keras_evaluate(tmp_path):
     results = bilstm_book.main(BOOK_TINY + ["--output-dir", str(tmp_path)])
     evaluation = pd.read_csv(tmp_path / "results" / "bilstm_book_evaluation.csv")
-    X, y = bilstm_book.book_sequences(1, bilstm_book.BOOK_EVALUATION, 10)
+    X, y = book_chapter.book_sequences(1, book_chapter.BOOK_EVALUATION, 10)
     model = training.load_trained(lambda: build_model(10, 4),
                                               results.runs["bilstm_book"], 1)
     yhat = model.predict(X, verbose=0) > 0.5

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import claims_atlas
+from experiments import claims_atlas
 import compare_directions
 import compare_merge_modes
 

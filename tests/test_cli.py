@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 
 import lstm_baseline
-from suite import cli, outputs
+from conftest import command_of, script_command
+from suite import cli, environment, outputs
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 SCRIPTS = ["lstm_baseline", "bilstm_classify", "compare_directions", "compare_merge_modes",
@@ -67,7 +68,7 @@ def run_script(script, flags, pythonpath=None, env=None):
     environment.pop("TF_CPP_MIN_LOG_LEVEL", None)  # as in a new shell: the script sets its own
     if pythonpath:
         environment["PYTHONPATH"] = str(pythonpath)
-    return subprocess.run([sys.executable, str(REPOSITORY / f"{script}.py"), *flags],
+    return subprocess.run([*script_command(script), *flags],
                           capture_output=True, text=True, env=environment, cwd=REPOSITORY)
 
 
@@ -77,7 +78,8 @@ def test_help_answers_without_keras_and_reads_as_written(script, no_frameworks):
     assert completed.returncode == 0, completed.stderr
     assert completed.stderr == ""
     # The docstring's command line keeps its own line; the defaults are shown.
-    assert re.search(rf"^    (\w+=\w+ )?python {script}\.py$", completed.stdout, re.MULTILINE)
+    command = re.escape(" ".join(command_of(script)))
+    assert re.search(rf"^    (\w+=\w+ )?{command}$", completed.stdout, re.MULTILINE)
     assert "(default: " in completed.stdout
 
 
@@ -218,7 +220,7 @@ def test_native_start_up_lines_are_filtered_and_everything_else_passes(tmp_path,
         "print('to stdout')\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     capfd.readouterr()
-    with cli.native_log_filtered():
+    with environment.native_log_filtered():
         import noisy_native_module  # noqa: F401
     captured = capfd.readouterr()
     assert captured.err == "a real problem\n"
@@ -289,12 +291,14 @@ def test_bilstm_builder_used_as_a_library_starts_as_quietly_as_a_script():
 
 
 def test_every_model_builder_imports_keras_through_the_quiet_start():
-    """Each function of a top-level script that imports Keras first calls cli.import_keras(), so
+    """Each function of a top-level script that imports Keras first calls environment.import_keras(), so
     the one measured above stands for all of them."""
     import ast
 
     builders = 0
-    for path in sorted(REPOSITORY.glob("*.py")):
+    for path in sorted(REPOSITORY.glob("*.py")) + sorted(REPOSITORY.glob("*/*.py")):
+        if path.parent.name == "tests":
+            continue
         for node in ast.walk(ast.parse(path.read_text())):
             if not isinstance(node, ast.FunctionDef):
                 continue
@@ -303,6 +307,6 @@ def test_every_model_builder_imports_keras_through_the_quiet_start():
             if not imports:
                 continue
             builders += 1
-            quiet = [i for i, line in enumerate(body) if line == "cli.import_keras()"]
+            quiet = [i for i, line in enumerate(body) if line == "environment.import_keras()"]
             assert quiet and quiet[0] < imports[0], f"{path.name}: {node.name}"
     assert builders >= 3

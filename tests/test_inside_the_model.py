@@ -7,7 +7,7 @@ import pytest
 
 import bilstm_classify
 import compare_directions
-import inside_the_model
+from experiments import inside_the_model
 import lstm_baseline
 from cumsum_data import get_sequences
 from suite import training

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import bilstm_classify
-import originals
+from experiments import originals
 from cumsum_data import get_sequences
 from suite import experiment, training
 
@@ -50,7 +50,7 @@ def test_book_evaluation_is_keras_evaluate(tmp_path):
     results = experiment.train_models({"bilstm_book": _build}, run_args, n_sequences=20,
                                       batch_size=10, step_name="batch")
     evaluation = originals.book_evaluation(results, _build, run_args)
-    from bilstm_book import book_sequences
+    from suite.book_chapter import book_sequences
 
     X, y = book_sequences(1, 110, N_TIMESTEPS)
     model = training.load_trained(_build, results.runs["bilstm_book"], 1)

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import lstm_baseline
-from suite import cli, experiment, outputs
+from suite import cli, environment, experiment, outputs
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 TINY = ["--epochs", "5", "--units", "2", "--eval-sequences", "5", "--quiet"]
@@ -66,7 +66,7 @@ def test_every_run_records_its_command_backend_machine_and_wall_time(tmp_path):
 
 def test_a_python_without_the_requirements_is_told_to_use_the_venv(tmp_path, monkeypatch,
                                                                    capsys):
-    monkeypatch.setattr(cli, "REQUIRED_MODULES", cli.REQUIRED_MODULES + ("no_such_module_xyz",))
+    monkeypatch.setattr(environment, "REQUIRED_MODULES", environment.REQUIRED_MODULES + ("no_such_module_xyz",))
     with pytest.raises(SystemExit) as exit_info:
         lstm_baseline.main(TINY + ["--output-dir", str(tmp_path / "out")])
     assert exit_info.value.code == 2

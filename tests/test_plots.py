@@ -21,10 +21,10 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-import claims_atlas  # noqa: E402
-import inside_the_model  # noqa: E402
-import originals  # noqa: E402
-import smallest_model  # noqa: E402
+from experiments import claims_atlas  # noqa: E402
+from experiments import inside_the_model  # noqa: E402
+from experiments import originals  # noqa: E402
+from book import smallest_model  # noqa: E402
 from cumsum_data import position_reference  # noqa: E402
 from suite import plotting  # noqa: E402
 

@@ -1,4 +1,4 @@
-"""pos_tagging.py: the reference, the cutting of lines, padding and masking, the backward
+"""text/pos_tagging.py: the reference, the cutting of lines, padding and masking, the backward
 model's time order, a tiny run end to end and its command line, on small files written here in
 the corpus's format (word/TAG separated by spaces, words that hold slashes included)."""
 
@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import pos_tagging
-import text_data
+from text import pos_tagging
+from suite import text_data
 
 WORDS = {"DT": ["the", "a", "every"], "NN": ["dog", "park", "walk", "fish"],
          "VBZ": ["walks", "sees", "fishes"], "JJ": ["big", "old"], "IN": ["in", "near"],

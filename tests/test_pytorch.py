@@ -1,4 +1,4 @@
-"""The tutorial in plain PyTorch (`bilstm_pytorch.py`): the same models, weights, steps and losses.
+"""The tutorial in plain PyTorch (`pytorch/bilstm_pytorch.py`): the same models, weights, steps and losses.
 
 PyTorch is optional: these tests are skipped without it (`make test-torch` installs it), except
 the one-line message of the script run without it. They check the weight mapping against layouts
@@ -6,7 +6,7 @@ written by hand and an LSTM written out in NumPy; the draws made without Keras a
 one forward pass of every model against the Keras model with the same weights; Keras's Adam and
 loss against their formulas; a short training run against the Keras path; and the committed Keras
 losses of every model (the first and last seed of the comparisons, every epoch of the 1,000-epoch
-runs; `python bilstm_pytorch.py --check-committed` checks every seed).
+runs; `python -m pytorch.bilstm_pytorch --check-committed` checks every seed).
 """
 
 import subprocess
@@ -32,7 +32,7 @@ KERAS_MODELS = {**compare_directions.get_models(10, UNITS),
 def port():
     """The script as a module; the tests that use it are skipped without PyTorch."""
     pytest.importorskip("torch", reason="PyTorch is optional: make test-torch installs it")
-    import bilstm_pytorch
+    from pytorch import bilstm_pytorch
 
     return bilstm_pytorch
 
@@ -47,7 +47,7 @@ def test_without_pytorch_the_script_says_how_to_install_it(tmp_path):
     program = ("import runpy, sys\n"
                "sys.modules['torch'] = None\n"
                f"sys.argv = ['bilstm_pytorch.py', '--output-dir', {str(tmp_path / 'out')!r}]\n"
-               "runpy.run_path('bilstm_pytorch.py', run_name='__main__')\n")
+               "runpy.run_module('pytorch.bilstm_pytorch', run_name='__main__')\n")
     completed = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
                                cwd=REPOSITORY)
     assert completed.returncode == 2
@@ -272,7 +272,7 @@ def test_a_bad_model_name_is_one_line(port, assert_flag_error):
 def test_the_script_never_imports_keras(port, tmp_path, without_keras):
     """A whole run, its files written, where importing keras, tensorflow or jax fails."""
     completed = subprocess.run(
-        [sys.executable, "bilstm_pytorch.py", "--epochs", "3", "--eval-sequences", "5",
+        [sys.executable, "-m", "pytorch.bilstm_pytorch", "--epochs", "3", "--eval-sequences", "5",
          "--quiet", "--output-dir", str(tmp_path / "out")],
         capture_output=True, text=True, cwd=REPOSITORY,
         env=without_keras)

@@ -11,10 +11,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import claims_atlas
 import compare_directions
+from conftest import script_command
+from experiments import claims_atlas
 import lstm_baseline
-from suite import claims, cli
+from suite import claims, cli, environment, resources
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 TINY = ["--epochs", "5", "--units", "2", "--eval-sequences", "5", "--quiet"]
@@ -39,7 +40,7 @@ def one_line_exit_2(main, flags, tmp_path, capsys):
                                           (["--eval-sequences", "1000000000"], "--eval-sequences")])
 def test_a_run_the_machine_cannot_hold_is_refused_before_work(flags, named, tmp_path, capsys,
                                                                monkeypatch):
-    monkeypatch.setattr(cli, "available_memory", lambda: 4 * 2**30)  # a 4 GiB machine
+    monkeypatch.setattr(resources, "available_memory", lambda: 4 * 2**30)  # a 4 GiB machine
     error = one_line_exit_2(lstm_baseline.main, flags, tmp_path, capsys)
     assert f"argument {named}:" in error and "GiB" in error and "4.0 GiB" in error
 
@@ -48,22 +49,22 @@ def test_the_default_runs_fit_a_small_machine(monkeypatch, tmp_path):
     """Every script's defaults stay under 4 GiB, so a laptop is not refused by mistake."""
     import importlib
 
-    monkeypatch.setattr(cli, "available_memory", lambda: 4 * 2**30)
+    monkeypatch.setattr(resources, "available_memory", lambda: 4 * 2**30)
     for script in ["lstm_baseline", "bilstm_classify", "compare_directions",
-                   "compare_merge_modes", "bilstm_book", "sweep_sequence_length",
-                   "smallest_model", "claims_atlas", "originals", "inside_the_model"]:
+                   "compare_merge_modes", "book.bilstm_book", "book.sweep_sequence_length",
+                   "book.smallest_model", "experiments.claims_atlas", "experiments.originals",
+                   "experiments.inside_the_model"]:
         module = importlib.import_module(script)
-        args = module.parse_args(["--output-dir", str(tmp_path)])
-        assert cli.memory_estimate(args)[0] < 4 * 2**30, script
+        module.parse_args(["--output-dir", str(tmp_path)])  # refused (SystemExit) if over 4 GiB
 
 
 def test_the_estimate_grows_with_each_flag_it_names():
     base = lstm_baseline.parse_args(["--output-dir", "/tmp"])
-    needed = cli.memory_estimate(base)[0]
+    needed = resources.section_memory(base)[0]
     for flag, value in [("epochs", 10**6), ("units", 2000), ("eval_sequences", 10**6)]:
         bigger = lstm_baseline.parse_args(["--output-dir", "/tmp"])
         setattr(bigger, flag, value)
-        assert cli.memory_estimate(bigger)[0] > 10 * needed, flag
+        assert resources.section_memory(bigger)[0] > 10 * needed, flag
 
 
 # ---------------------------------------------------------------- environment
@@ -74,7 +75,7 @@ def test_a_python_without_the_requirements_gets_one_line_and_no_folder(script, t
     """`python -S` leaves out site-packages: a Python with none of the requirements, whatever
     the script imports first (NumPy and pandas at the top of some of them)."""
     completed = subprocess.run(
-        [sys.executable, "-S", f"{script}.py", "--output-dir", str(tmp_path / "out")],
+        [sys.executable, "-S", *script_command(script)[1:], "--output-dir", str(tmp_path / "out")],
         capture_output=True, text=True, cwd=REPOSITORY)
     assert completed.returncode == 2
     lines = completed.stderr.strip().splitlines()
@@ -91,8 +92,8 @@ def test_an_unknown_backend_names_the_valid_ones(tmp_path, capsys, monkeypatch):
 def test_a_backend_whose_package_is_missing_says_how_to_install_it(tmp_path, capsys,
                                                                   monkeypatch):
     monkeypatch.setenv("KERAS_BACKEND", "torch")
-    monkeypatch.setitem(cli.BACKENDS, "torch", ("no_such_torch_module",
-                                                cli.BACKENDS["torch"][1]))
+    monkeypatch.setitem(environment.BACKENDS, "torch", ("no_such_torch_module",
+                                                environment.BACKENDS["torch"][1]))
     error = one_line_exit_2(lstm_baseline.main, TINY, tmp_path, capsys)
     assert "no_such_torch_module" in error and "make test-torch" in error
     assert "torch==2.13.0" in error
@@ -103,13 +104,13 @@ def test_an_unusable_cache_folder_turns_the_cache_off_saying_why_once(tmp_path, 
     not_a_folder = tmp_path / "cache"
     not_a_folder.write_text("a file where the cache folder should be")
     monkeypatch.setenv("KERAS_BACKEND", "jax")
-    monkeypatch.setenv(cli.CACHE_VARIABLE, str(not_a_folder))
+    monkeypatch.setenv(environment.CACHE_VARIABLE, str(not_a_folder))
     lstm_baseline.parse_args(["--output-dir", str(tmp_path / "a")])
     lstm_baseline.parse_args(["--output-dir", str(tmp_path / "b")])
     notes = capsys.readouterr().err.strip().splitlines()
     assert len(notes) == 1 and "compilation cache is off" in notes[0]
     assert str(not_a_folder) in notes[0]
-    assert os.environ[cli.CACHE_VARIABLE] == "off"
+    assert os.environ[environment.CACHE_VARIABLE] == "off"
 
 
 def test_jax_with_an_unusable_cache_prints_the_one_note_and_no_warning(tmp_path):
@@ -118,7 +119,7 @@ def test_jax_with_an_unusable_cache_prints_the_one_note_and_no_warning(tmp_path)
     completed = subprocess.run(
         [sys.executable, "lstm_baseline.py", *TINY, "--output-dir", str(tmp_path / "out")],
         capture_output=True, text=True, cwd=REPOSITORY,
-        env={**os.environ, "KERAS_BACKEND": "jax", cli.CACHE_VARIABLE: str(not_a_folder)})
+        env={**os.environ, "KERAS_BACKEND": "jax", environment.CACHE_VARIABLE: str(not_a_folder)})
     assert completed.returncode == 0, completed.stderr
     assert completed.stderr.strip().splitlines() == [
         line for line in completed.stderr.strip().splitlines()

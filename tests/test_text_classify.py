@@ -1,4 +1,4 @@
-"""text_classify.py: tiny end-to-end runs on CSVs written here, facts checked by hand (bags of
+"""text/text_classify.py: tiny end-to-end runs on CSVs written here, facts checked by hand (bags of
 words, the majority class, padding), and one-line refusals. No corpus and no network needed."""
 
 import os
@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import text_classify
-import text_data
+from text import text_classify
+from suite import text_data
 from suite import training
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -222,9 +222,9 @@ def test_imdb_refused_in_one_line_when_its_download_fails(tmp_path):
            "http_proxy": proxy, "https_proxy": proxy, "HTTP_PROXY": proxy, "HTTPS_PROXY": proxy,
            "no_proxy": "", "NO_PROXY": ""}
     completed = subprocess.run(
-        [sys.executable, str(REPOSITORY / "text_classify.py"), "--dataset", "imdb",
+        [sys.executable, "-m", "text.text_classify", "--dataset", "imdb",
          "--output-dir", str(tmp_path / "out")],
-        capture_output=True, text=True, env=env, timeout=300, check=False,
+        capture_output=True, text=True, env=env, timeout=300, check=False, cwd=REPOSITORY,
     )
     assert completed.returncode == 2, completed.stderr
     error = completed.stderr.strip()

@@ -1,4 +1,4 @@
-"""The corpus fetcher and readers of text_data.py, on files the tests write themselves.
+"""The corpus fetcher and readers of suite/text_data.py, on files the tests write themselves.
 
 The real corpora may not be redistributed, so no test reads them: the readers get small files in
 their exact formats, and the fetcher gets a fake `apt-get` on PATH and a .deb built here, holding
@@ -15,8 +15,8 @@ import tarfile
 import numpy as np
 import pytest
 
-import text_data
-from text_data import CorpusError
+from suite import text_data
+from suite.text_data import CorpusError
 
 
 # ------------------------------------------------------------------------------------ readers

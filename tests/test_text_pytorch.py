@@ -1,4 +1,4 @@
-"""The sentiment classifier in plain PyTorch (`text_classify_pytorch.py`) against the Keras one.
+"""The sentiment classifier in plain PyTorch (`pytorch/text_classify_pytorch.py`) against the Keras one.
 
 Skipped without PyTorch (`make test-torch` installs it). The draws made without Keras against
 Keras's; the weight mapping on a hand-made layout; one forward pass of both models against
@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import text_classify
+from text import text_classify
 from suite import pytorch_port, weights
 from test_text_classify import PER_EPOCH_COLUMNS, SUMMARY_COLUMNS, write_corpus_format
 
@@ -33,7 +33,7 @@ SCORES = PER_EPOCH_COLUMNS[3:]
 @pytest.fixture(scope="module")
 def port():
     pytest.importorskip("torch", reason="PyTorch is optional: make test-torch installs it")
-    import text_classify_pytorch
+    from pytorch import text_classify_pytorch
 
     return text_classify_pytorch
 
@@ -170,7 +170,7 @@ def test_a_dropout_mask_is_one_per_sentence_and_channel(port):
 # Keras's fit on JAX, in a process of its own whatever backend this test process has.
 KERAS_ON_JAX = """
 import functools, json, sys
-import text_classify
+from text import text_classify
 args = text_classify.parse_args(sys.argv[1:])
 data = {0: text_classify.encode_splits(args.sentences, 0, args.max_words, args.max_length)}
 rows = {}
@@ -299,7 +299,7 @@ def test_bad_flags_are_one_line(port, assert_flag_error):
 def test_the_script_never_imports_keras(port, sentences, tmp_path, without_keras):
     """A whole run, its files written, where importing keras, tensorflow or jax fails."""
     completed = subprocess.run(
-        [sys.executable, "text_classify_pytorch.py", "--repeats", "1", "--epochs", "1",
+        [sys.executable, "-m", "pytorch.text_classify_pytorch", "--repeats", "1", "--epochs", "1",
          "--units", "2", "--embedding-dim", "2", "--max-words", "30", "--max-length", "8",
          "--quiet", "--data", str(sentences), "--output-dir", str(tmp_path / "out")],
         capture_output=True, text=True, cwd=REPOSITORY,

@@ -1,6 +1,6 @@
-"""The tutorial's own script, `suite/tutorial_bilstm.py`, runs: a smoke run on a tiny budget.
+"""The tutorial's own script, `bench/tutorial_bilstm.py`, runs: a smoke run on a tiny budget.
 
-bench.py times the script's 1,000 `fit` calls; here it runs as its own process with three, its
+bench/bench.py times the script's 1,000 `fit` calls; here it runs as its own process with three, its
 source otherwise as written. TensorFlow only (the script's own backend): a fresh process pays the
 backend's import, which is most of the run.
 """
@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parent.parent
-SCRIPT = REPOSITORY / "suite" / "tutorial_bilstm.py"
+SCRIPT = REPOSITORY / "bench" / "tutorial_bilstm.py"
 EPOCHS = 3
 
 # Runs the script's source with its training loop cut from 1,000 fit calls to EPOCHS.

@@ -9,16 +9,16 @@ training loss and on held-out step accuracy, sequence accuracy and log loss. The
 training lengths are read from the checkpoints of the longest run (training is sequential, so
 the model after 250 of 1,000 epochs is the model of a 250-epoch run).
 
-    KERAS_BACKEND=jax python claims_atlas.py
-    python claims_atlas.py --timesteps 10 --units 20 --epochs 250 --repeats 5
-    python claims_atlas.py --from-runs results/claims_atlas_runs.csv   # verdicts again, no training
+    KERAS_BACKEND=jax python -m experiments.claims_atlas
+    python -m experiments.claims_atlas --timesteps 10 --units 20 --epochs 250 --repeats 5
+    python -m experiments.claims_atlas --from-runs results/claims_atlas_runs.csv   # verdicts again, no training
 """
 
 import argparse
 import math
 from pathlib import Path
 
-from suite import cli  # first: a Python without the requirements gets one line, not a traceback
+from suite import cli, resources
 import numpy as np
 import pandas as pd
 
@@ -214,7 +214,9 @@ def parse_args(argv=None):
         if args.from_runs is not None:
             args.per_seed = read_runs(parser, args)
 
-    args = cli.parse(parser, argv, check)
+    args = cli.parse(parser, argv, check, memory=lambda args: resources.training_memory(
+        args.repeats, max(args.timesteps), max(args.units), max(args.epochs),
+        args.eval_sequences, checkpoints=1 + max(args.epochs) // min(args.epochs)))
     args.timesteps, args.units, args.epochs = (sorted(v) for v in
                                                (args.timesteps, args.units, args.epochs))
     return args

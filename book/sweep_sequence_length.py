@@ -8,15 +8,15 @@ units x length grid gets the same training budget (the same number of fresh sequ
 of ten as the book trains) and is scored on held-out sequences; the heat map shows the
 whole-sequence accuracy, the share of held-out sequences with every step right.
 
-    python sweep_sequence_length.py
-    python sweep_sequence_length.py --units 5 50 --timesteps 10 100 --repeats 2
+    python -m book.sweep_sequence_length
+    python -m book.sweep_sequence_length --units 5 50 --timesteps 10 100 --repeats 2
 """
 
 import argparse
 
 from bilstm_classify import build_model
 from cumsum_data import position_reference
-from suite import cli
+from suite import cli, resources
 
 SCRIPT = "sweep_sequence_length"
 
@@ -98,7 +98,9 @@ def parse_args(argv=None):
         cli.check_distinct(parser, args, "units", "timesteps")
         cli.check_whole_batches(parser, args.sequences, args.batch_size)
 
-    args = cli.parse(parser, argv, check)
+    args = cli.parse(parser, argv, check, memory=lambda args: resources.training_memory(
+        args.repeats, max(args.timesteps), max(args.units), args.sequences, args.eval_sequences,
+        sequences_flag="--sequences"))
     args.units, args.timesteps = sorted(args.units), sorted(args.timesteps)
     return args
 

@@ -9,39 +9,21 @@ By default it trains bilstm_con for 1,000 epochs from seed 0, as bilstm_classify
 --check-committed trains every model and seed of the committed Keras runs and compares every
 loss; --unlike-keras changes one detail of the port, to measure what it costs.
 
-    python bilstm_pytorch.py
-    python bilstm_pytorch.py --model lstm_back --epochs 250 --repeats 30
-    python bilstm_pytorch.py --check-committed
-    python bilstm_pytorch.py --check-committed --unlike-keras adam-epsilon
+    python -m pytorch.bilstm_pytorch
+    python -m pytorch.bilstm_pytorch --model lstm_back --epochs 250 --repeats 30
+    python -m pytorch.bilstm_pytorch --check-committed
+    python -m pytorch.bilstm_pytorch --check-committed --unlike-keras adam-epsilon
 """
 
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from suite import cli, pytorch_port
-
-if __name__ == "__main__":
-    cli.require_torch(__file__)  # PyTorch is optional: without it, one line on how to install it
-
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import torch  # noqa: E402
-from torch import nn  # noqa: E402
-
-from suite.pytorch_keras import (  # noqa: E402
-    EPSILON,
-    KerasAdam,
-    binary_crossentropy,
-    write_results,
-)
-
-# Tensors of 10 steps and 20 units are too small to share across threads: one thread is fastest,
-# and several, on a busy machine, are many times slower.
-torch.set_num_threads(1)
+from suite import cli, environment, pytorch_port, resources
 
 MODELS = list(pytorch_port.MODELS)
-RESULTS = Path(__file__).resolve().parent / "results"
+TORCH = ("torch", environment.BACKENDS["torch"][1])  # the package, and how to install it
+RESULTS = Path(__file__).resolve().parent.parent / "results"
 # The committed per-epoch losses of the four sections (TensorFlow, `make demo OUT=.`): 10
 # timesteps, 20 units.
 COMMITTED = ["lstm_baseline", "bilstm_classify", "compare_directions", "compare_merge_modes"]
@@ -53,6 +35,49 @@ UNLIKE_KERAS = {
     "second-bias": "PyTorch's second LSTM bias (bias_hh) trained as well",
     "loss-clip": "F.binary_cross_entropy as it comes, without Keras's clip",
 }
+
+
+# ---------------------------------------------------------------- command line
+
+
+def parse_args(argv=None):
+    parser = cli.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", choices=MODELS, default="bilstm_con",
+                        help="the tutorial's model to train")
+    cli.add_common_arguments(parser, epochs=1000, repeats=1)
+    parser.add_argument("--check-committed", action="store_true",
+                        help="train every model and seed of the committed Keras runs (results/"
+                             f"{{{','.join(COMMITTED)}}}.csv) and print the largest difference "
+                             "of their per-epoch losses, per file and model; ignores the flags "
+                             "that pick a run")
+    parser.add_argument("--unlike-keras", choices=list(UNLIKE_KERAS), default=None,
+                        help="differ from Keras in one detail, to measure what it costs: "
+                             + "; ".join(f"{key}: {value}" for key, value in UNLIKE_KERAS.items()))
+
+    def check(args):
+        if args.check_committed and (args.timesteps, args.units) != (10, 20):
+            parser.error("argument --check-committed: the committed runs have 10 timesteps and "
+                         "20 units")
+
+    return cli.parse(parser, argv, check, memory=resources.section_memory, needs=[TORCH])
+
+
+# PyTorch is optional. The flags above answer without it (--help, a bad value); a run without it,
+# or with a build that fails to import, is one line on how to install it, exit status 2.
+if __name__ == "__main__" and not environment.importable("torch"):
+    parse_args()
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+
+from suite.pytorch_keras import EPSILON, KerasAdam, binary_crossentropy, write_results  # noqa: E402
+
+# Tensors of 10 steps and 20 units are too small to share across threads: one thread is fastest,
+# and several, on a busy machine, are many times slower.
+torch.set_num_threads(1)
+
 
 
 # ---------------------------------------------------------------- the models
@@ -231,31 +256,6 @@ def check_committed(args):
         raise SystemExit(f"error: a loss differs from the committed Keras loss by {largest:.1e}, "
                          f"more than {TOLERANCE:g}")
     return table
-
-
-# ---------------------------------------------------------------- command line
-
-
-def parse_args(argv=None):
-    parser = cli.ArgumentParser(description=__doc__)
-    parser.add_argument("--model", choices=MODELS, default="bilstm_con",
-                        help="the tutorial's model to train")
-    cli.add_common_arguments(parser, epochs=1000, repeats=1)
-    parser.add_argument("--check-committed", action="store_true",
-                        help="train every model and seed of the committed Keras runs (results/"
-                             f"{{{','.join(COMMITTED)}}}.csv) and print the largest difference "
-                             "of their per-epoch losses, per file and model; ignores the flags "
-                             "that pick a run")
-    parser.add_argument("--unlike-keras", choices=list(UNLIKE_KERAS), default=None,
-                        help="differ from Keras in one detail, to measure what it costs: "
-                             + "; ".join(f"{key}: {value}" for key, value in UNLIKE_KERAS.items()))
-
-    def check(args):
-        if args.check_committed and (args.timesteps, args.units) != (10, 20):
-            parser.error("argument --check-committed: the committed runs have 10 timesteps and "
-                         "20 units")
-
-    return cli.parse(parser, argv, check)
 
 
 def main(argv=None):

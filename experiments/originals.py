@@ -17,20 +17,20 @@ them. A printed count (9 of 10 steps, 100 of 100 sequences, 8 of 10 sequences) g
 probability of that outcome or a more extreme one, from each seed's measured accuracy on its
 held-out sequences, and is rare when that probability is under 1%.
 
-    python originals.py
-    python originals.py --repeats 5 --fit-backends
+    python -m experiments.originals
+    python -m experiments.originals --repeats 5 --fit-backends
 """
 
 import argparse
 import math
 
-from suite import cli  # first: a Python without the requirements gets one line, not a traceback
+from suite import cli, environment, resources
 import numpy as np
 import pandas as pd
 
 import bilstm_classify
 import lstm_baseline
-from bilstm_book import BOOK_EVALUATION, BOOK_PREDICTIONS
+from suite.book_chapter import BOOK_EVALUATION, BOOK_PREDICTIONS, evaluate_as_the_book
 
 SCRIPT = "originals"
 RARE = 0.01
@@ -158,8 +158,6 @@ def book_rows(results, evaluation):
 
 def book_evaluation(results, build, args):
     """Per seed, as the book does it: evaluate on 100 fresh sequences, then 10 more predicted."""
-    from bilstm_book import evaluate_as_the_book
-
     rows = []
     for seed, loss, acc, y, yhat in evaluate_as_the_book(results, build, args.timesteps):
         right = int((yhat == y)[BOOK_EVALUATION:].all(axis=(1, 2)).sum())
@@ -171,7 +169,7 @@ def book_evaluation(results, build, args):
 
 FIT_TIMING = """
 import sys, time
-from suite.cli import import_keras
+from suite.environment import import_keras
 import_keras()
 from bilstm_classify import build_model
 from cumsum_data import get_sequences
@@ -192,7 +190,7 @@ def time_book_fit(backend, sequences):
 
     completed = subprocess.run(
         [sys.executable, "-c", FIT_TIMING.format(sequences=sequences)], capture_output=True,
-        text=True, cwd=cli.REPOSITORY, env={**os.environ, "KERAS_BACKEND": backend})
+        text=True, cwd=environment.REPOSITORY, env={**os.environ, "KERAS_BACKEND": backend})
     if completed.returncode:
         raise SystemExit(f"error: timing fit on {backend} failed: "
                          f"{completed.stderr.strip().splitlines()[-1]}")
@@ -269,7 +267,15 @@ def parse_args(argv=None):
         if args.eval_sequences < BOOK_EVALUATION:
             parser.error(f"argument --eval-sequences: must be at least {BOOK_EVALUATION}")
 
-    return cli.parse(parser, argv, check)
+    return cli.parse(parser, argv, check, memory=memory_needed)
+
+
+def memory_needed(args):
+    """The larger of the tutorial's sections and the book's run (50 units)."""
+    book = args.book_sequences > args.epochs
+    return resources.training_memory(args.repeats, 10, 50, max(args.epochs, args.book_sequences),
+                                     args.eval_sequences,
+                                     sequences_flag="--book-sequences" if book else "--epochs")
 
 
 def main(argv=None):

@@ -15,17 +15,15 @@ the tutorial; 30 seeds), then reads their states on held-out sequences:
   grow with t); and the one unit most correlated with each;
 - the model's P(y_t = 1) against the margin S_t - n_timesteps / 4: how sharp its threshold is.
 
-    python inside_the_model.py
-    python inside_the_model.py --repeats 5 --eval-sequences 4000
+    python -m experiments.inside_the_model
+    python -m experiments.inside_the_model --repeats 5 --eval-sequences 4000
 """
 
-from suite import cli  # first: a Python without the requirements gets one line, not a traceback
+from suite import cli, resources
 import numpy as np
 import pandas as pd
 
-import bilstm_classify
 import compare_directions
-import lstm_baseline
 
 SCRIPT = "inside_the_model"
 # The models, and which of their LSTM directions each one has.
@@ -37,11 +35,9 @@ MARGIN_BINS = np.linspace(-2.5, 2.5, 51)  # S_t - limit, in bins of 0.1
 
 
 def get_models(n_timesteps, units):
-    return {
-        "lstm_forw": lambda: lstm_baseline.build_model(n_timesteps, units),
-        "lstm_back_aligned": lambda: compare_directions.build_backward_aligned(n_timesteps, units),
-        "bilstm_con": lambda: bilstm_classify.build_model(n_timesteps, units),
-    }
+    """The models of DIRECTIONS, built as compare_directions.py builds them."""
+    models = compare_directions.get_models(n_timesteps, units)
+    return {name: models[name] for name in DIRECTIONS}
 
 
 # ---------------------------------------------------------------- the states, recomputed
@@ -319,7 +315,7 @@ def parse_args(argv=None):
             parser.error("argument --eval-sequences: must be at least 4, half to fit each "
                          "read-out and half to score it")
 
-    return cli.parse(parser, argv, check)
+    return cli.parse(parser, argv, check, memory=resources.section_memory)
 
 
 def main(argv=None):

@@ -1,6 +1,6 @@
 """Sentiment in plain PyTorch: the text tutorial's classifier in torch.nn, beside the Keras one.
 
-text_classify.py's two LSTMs written with torch.nn only: `nn.Embedding`, a dropout that drops
+text/text_classify.py's two LSTMs written with torch.nn only: `nn.Embedding`, a dropout that drops
 whole embedding channels as SpatialDropout1D(0.4) does, `nn.LSTM` (bidirectional=True for the
 BiLSTM) read up to each sentence's last word, and `nn.Linear` to two classes with a softmax. Each
 seed gives them what it gives the Keras models: the same split and vocabulary, the same initial
@@ -11,9 +11,9 @@ epoch (tests/test_text_pytorch.py); with it, this script tests the claim that th
 reach the same accuracy, seed by seed, against the committed Keras run (JAX, results/
 text_classify_summary.csv). docs/pytorch.md has the mapping and the verdicts.
 
-    python text_classify_pytorch.py                   # 30 seeds, both LSTMs (after make test-torch)
-    python text_classify_pytorch.py --repeats 6 --model bilstm_con
-    python text_classify_pytorch.py --units 32 --keras-run runs   # against your own Keras run
+    python -m pytorch.text_classify_pytorch                   # 30 seeds, both LSTMs (after make test-torch)
+    python -m pytorch.text_classify_pytorch --repeats 6 --model bilstm_con
+    python -m pytorch.text_classify_pytorch --units 32 --keras-run runs   # against your own Keras run
 """
 
 import functools
@@ -21,11 +21,11 @@ import math
 import time
 from pathlib import Path
 
-import text_classify
-from suite import cli, pytorch_port
+from text import text_classify
+from suite import cli, environment, pytorch_port
 
-if __name__ == "__main__":
-    cli.require_torch(__file__)  # PyTorch is optional: without it, one line on how to install it
+if __name__ == "__main__":  # PyTorch is optional: without it, one line on how to install it
+    environment.require("torch", environment.BACKENDS["torch"][1])
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -43,9 +43,9 @@ DROPOUT = 0.4  # the tutorial's SpatialDropout1D(0.4)
 # Stream 6 of a seed's SeedSequence draws the dropout masks (3: weights, 4: split, 5: shuffling).
 DROPOUT_STREAM = 6
 KERAS, PYTORCH = "keras", "pytorch"
-# Where the committed Keras run lies (python text_classify.py with its defaults, on JAX): what a
+# Where the committed Keras run lies (python -m text.text_classify with its defaults, on JAX): what a
 # run with those settings compares with unless --keras-run names another folder.
-COMMITTED_RUN = Path(__file__).resolve().parent
+COMMITTED_RUN = Path(__file__).resolve().parent.parent
 
 
 # ---------------------------------------------------------------- the model
@@ -214,7 +214,7 @@ def keras_run(args, seeds, params=None):
     number of epochs, had other settings and is not compared."""
     folder = Path(args.keras_run) if args.keras_run else COMMITTED_RUN
     if args.keras_run is None and not committed_settings(args):
-        return None, ("the committed Keras run has text_classify.py's default settings; give "
+        return None, ("the committed Keras run has text/text_classify.py's default settings; give "
                       "--keras-run with a Keras run of these settings to compare with")
     paths = [folder / "results" / f"text_classify{suffix}.csv" for suffix in ("", "_summary")]
     missing = [str(path) for path in paths if not path.exists()]
@@ -245,7 +245,7 @@ def side_by_side(ours, keras=None):
 
 
 def committed_settings(args):
-    """Whether the flags that shape a run are text_classify.py's defaults, which the committed
+    """Whether the flags that shape a run are text/text_classify.py's defaults, which the committed
     Keras run used."""
     parser = cli.ArgumentParser()
     text_classify.add_arguments(parser)

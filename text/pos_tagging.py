@@ -10,12 +10,12 @@ the training lines, and an unknown word the most frequent tag overall (`most_fre
 
 Data: 20,000 lines of the Open American National Corpus with their tags, cut per seed into 80%
 training, 10% validation and 10% test lines; the 1,001 Wall Street Journal lines are a second test
-set. Both are fetched on first use (text_data.py). Lines longer than --max-length are cut into
+set. Both are fetched on first use (suite/text_data.py). Lines longer than --max-length are cut into
 pieces of at most that many words, so no word is lost; each piece is padded to one of two widths
 (--max-length / 2 or --max-length) and the padding is masked.
 
-    KERAS_BACKEND=jax python pos_tagging.py            # about 6 minutes on 2 CPU cores
-    python pos_tagging.py --model lstm_forw bilstm_con bilstm_sum --repeats 6
+    KERAS_BACKEND=jax python -m text.pos_tagging            # about 6 minutes on 2 CPU cores
+    python -m text.pos_tagging --model lstm_forw bilstm_con bilstm_sum --repeats 6
 """
 
 import time
@@ -26,10 +26,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-import text_data
-from suite import cli
+from suite import text_data
+from suite import cli, environment
 from suite.weights import seed_stream
 from suite.claims import Claim
+from suite.layers import reverse_time
 
 SCRIPT = "pos_tagging"
 MERGE_MODES = {"bilstm_con": "concat", "bilstm_sum": "sum", "bilstm_mul": "mul",
@@ -44,16 +45,9 @@ TAGS_PLOTTED = 16  # the most frequent tags in the by-tag panel
 # ---------------------------------------------------------------- the models
 
 
-def reverse_time(outputs):
-    """Reverses the time axis of a (batch, timesteps, features) tensor."""
-    from keras import ops
-
-    return ops.flip(outputs, axis=1)
-
-
 def build_model(name, vocabulary_size, n_tags, embedding_dim=32, units=32, learning_rate=0.005):
     """Embedding(mask_zero) -> LSTM reading forward, backward or both -> Dense(n_tags, softmax)."""
-    keras = cli.import_keras()  # as quiet as a script: TensorFlow's start-up log stays off
+    keras = environment.import_keras()  # as quiet as a script: TensorFlow's start-up log stays off
     from keras import layers
 
     if name == "lstm_forw":
@@ -266,7 +260,7 @@ def accuracy(predicted, tags, where=None):
 
 def as_dataset(batches):
     """The batches as a keras.utils.PyDataset, which `fit` takes batch by batch."""
-    keras = cli.import_keras()
+    keras = environment.import_keras()
 
     class Batches(keras.utils.PyDataset):
         def __len__(self):

@@ -39,7 +39,7 @@ import numpy as np
 
 from suite.weights import seed_stream
 
-REPOSITORY = Path(__file__).resolve().parent
+REPOSITORY = Path(__file__).resolve().parent.parent
 CACHE_VARIABLE = "BILSTM_DATA"
 DEFAULT_CACHE = REPOSITORY / ".cache" / "corpora"
 PACKAGE = "python3-pattern"

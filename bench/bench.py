@@ -7,11 +7,11 @@ Measures in one run, each backend in its own subprocess (Keras picks its backend
   again in steady state once the compiled program exists (its compile time reported apart);
 - on JAX, compile and run times at XLA's default optimisation level and at the suite's level 1;
 - on JAX, repeats trained side by side with `jax.vmap` (1, 10, 30, 100 seeds), per model-step;
-- the plain PyTorch port's loop (`bilstm_pytorch.py`: torch.nn, one Adam step per sequence, no
+- the plain PyTorch port's loop (`pytorch/bilstm_pytorch.py`: torch.nn, one Adam step per sequence, no
   Keras), in a process of its own, when PyTorch is installed (`make test-torch`);
 - the data generator against the tutorial's Python loop for 50,000 sequences (best of 5);
 - whole commands, each its own process timed from start to end, beside the tutorial's own
-  Bidirectional LSTM script (`suite/tutorial_bilstm.py`: `fit` per sequence, 1,000 epochs, on
+  Bidirectional LSTM script (`bench/tutorial_bilstm.py`: `fit` per sequence, 1,000 epochs, on
   TensorFlow): what `make demo` runs, on TensorFlow and on JAX, and `compare_merge_modes.py
   --repeats 30` on JAX, each cold (an empty compilation cache) and warm (the cache the cold run
   filled); and, in one process on TensorFlow, the import and two passes of the demo, the second
@@ -21,8 +21,8 @@ Prints milliseconds per step and the speed-up over the tutorial loop on TensorFl
 commands' wall times as fractions of the tutorial script's; writes results/benchmark.csv and
 results/benchmark_commands.csv.
 
-    python bench.py
-    python bench.py --backends jax --tutorial-steps 100
+    python -m bench.bench
+    python -m bench.bench --backends jax --tutorial-steps 100
 """
 
 import argparse
@@ -36,7 +36,7 @@ from pathlib import Path
 
 from suite import cli
 
-REPOSITORY = Path(__file__).resolve().parent
+REPOSITORY = Path(__file__).resolve().parent.parent
 N_TIMESTEPS = 10
 UNITS = 20
 
@@ -129,7 +129,7 @@ def measure_backend(tutorial_steps, suite_steps, vmap_seeds):
 
 def measure_pytorch(steps):
     """The plain PyTorch port's per-sequence loop, after a few warm-up steps."""
-    import bilstm_pytorch
+    from pytorch import bilstm_pytorch
     from cumsum_data import get_sequences
 
     X, y = get_sequences(steps + 5, N_TIMESTEPS, rng=1)
@@ -194,8 +194,8 @@ def measure_commands(script_repeats):
                      "seconds": seconds})
 
     print("Timing the tutorial's Bidirectional LSTM script (1,000 fit calls) ...", flush=True)
-    row("tutorial script: python suite/tutorial_bilstm.py", "tensorflow", "-",
-        time_command([python, "suite/tutorial_bilstm.py"], "tensorflow"))
+    row("tutorial script: python -m bench.tutorial_bilstm", "tensorflow", "-",
+        time_command([python, "-m", "bench.tutorial_bilstm"], "tensorflow"))
     demo = [python, "demo.py", "--quiet"]
     commands = [("make demo: python demo.py", "tensorflow", demo),
                 ("python demo.py", "jax", demo)]
@@ -254,7 +254,7 @@ def parse_args(argv=None):
     parser.add_argument("--script-repeats", type=cli.non_negative_int, default=30,
                         help="seeds of the timed compare_merge_modes.py run on JAX (0 skips it)")
     parser.add_argument("--pytorch", action=argparse.BooleanOptionalAction, default=True,
-                        help="also time the plain PyTorch port's loop (bilstm_pytorch.py) for "
+                        help="also time the plain PyTorch port's loop (pytorch/bilstm_pytorch.py) for "
                              "--suite-steps steps, when PyTorch is installed")
     parser.add_argument("--commands", action=argparse.BooleanOptionalAction, default=True,
                         help="time the whole commands against the tutorial's script")

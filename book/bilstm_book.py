@@ -8,50 +8,15 @@ the book prints, and adds what the book leaves out: per-timestep and whole-seque
 1,000 held-out sequences beside the position-only reference, the loss of every batch as a table and
 a plot, and several seeds with --repeats.
 
-    python bilstm_book.py
-    python bilstm_book.py --repeats 5 --quiet
+    python -m book.bilstm_book
+    python -m book.bilstm_book --repeats 5 --quiet
 """
 
-from suite import cli  # first: a Python without the requirements gets one line, not a traceback
+from suite import cli, resources  # first: a Python without the requirements gets one line
 import numpy as np
 
 from bilstm_classify import build_model
-from cumsum_data import get_sequences
-
-BOOK_EVALUATION = 100  # sequences the book evaluates on
-BOOK_PREDICTIONS = 10  # sequences whose predictions it prints
-
-
-def book_sequences(seed, n_sequences, n_timesteps):
-    """The book's fresh evaluation and prediction sequences for one seed.
-
-    A third stream of the seed: independent of the training and held-out sequences that
-    experiment.draw_sequences takes from the first two.
-    """
-    stream = np.random.SeedSequence(seed).spawn(3)[2]
-    return get_sequences(n_sequences, n_timesteps, np.random.default_rng(stream))
-
-
-def evaluate_as_the_book(results, build, n_timesteps):
-    """For every seed: (seed, loss, accuracy, y, yhat), as the book scores its model.
-
-    `model.evaluate` on the seed's 100 fresh book sequences gives loss and accuracy; y and the
-    0/1 predictions yhat cover those 100 and the 10 further ones whose predictions the book prints.
-    """
-    from suite import training
-
-    runs, model = results.runs["bilstm_book"], build()
-    for r, seed in enumerate(runs.seeds):
-        training.load_trained(build, runs, r, model=model)  # one model: Keras traces it once
-        X, y = book_sequences(seed, BOOK_EVALUATION + BOOK_PREDICTIONS, n_timesteps)
-        # On TensorFlow, Keras feeds evaluate and predict through tf.data, whose runtime logs a
-        # harmless version-skew line ("NodeDef mentions attribute use_unbounded_threadpool"):
-        # kept off the terminal like the start-up log.
-        with cli.native_log_filtered():
-            loss, acc = model.evaluate(X[:BOOK_EVALUATION], y[:BOOK_EVALUATION], verbose=0)
-            yhat = (model.predict(X, verbose=0) > 0.5).astype("int32")
-        yield seed, loss, acc, y, yhat
-
+from suite.book_chapter import BOOK_EVALUATION, BOOK_PREDICTIONS, evaluate_as_the_book
 
 def book_evaluation(results, build, args):
     """Each trained model scored as the book does, with `model.evaluate` on 100 fresh sequences.
@@ -96,7 +61,12 @@ def parse_args(argv=None):
     parser.add_argument("--batch-size", type=cli.positive_int, default=10,
                         help="sequences per optimizer step")
     return cli.parse(parser, argv, check=lambda args: cli.check_whole_batches(
-        parser, args.sequences, args.batch_size))
+        parser, args.sequences, args.batch_size), memory=memory_needed)
+
+
+def memory_needed(args):
+    return resources.training_memory(args.repeats, args.timesteps, args.units, args.sequences,
+                                     args.eval_sequences, sequences_flag="--sequences")
 
 
 def main(argv=None):

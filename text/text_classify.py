@@ -10,10 +10,10 @@ The run reports test loss and accuracy after the last epoch and at the epoch of 
 loss (what early stopping gets), and tests "bidirectional LSTMs can enhance performance on
 sequence classification" seed by seed.
 
-    python text_classify.py                           # 30 seeds (make text runs it on JAX)
-    python text_classify.py --repeats 6 --model bilstm_con lstm_forw
-    python text_classify.py --data reviews.csv        # your own label,text rows
-    python text_classify.py --dataset imdb --max-length 200   # keras.datasets.imdb
+    python -m text.text_classify                           # 30 seeds (make text runs it on JAX)
+    python -m text.text_classify --repeats 6 --model bilstm_con lstm_forw
+    python -m text.text_classify --data reviews.csv        # your own label,text rows
+    python -m text.text_classify --dataset imdb --max-length 200   # keras.datasets.imdb
 """
 
 import concurrent.futures
@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-import text_data
-from suite import cli
+from suite import text_data
+from suite import cli, environment, resources
 from suite.weights import seed_stream
 
 MODELS = ("bilstm_con", "lstm_forw", "bow_logreg")
@@ -80,7 +80,7 @@ def load_corpus(args):
 def load_imdb(max_words):
     """keras.datasets.imdb, both halves pooled (50,000 reviews), ids in text_data's convention:
     0 pads, 1 stands for any word outside the `max_words` most frequent, words from 2 up."""
-    keras = cli.import_keras()
+    keras = environment.import_keras()
     try:
         (x_train, y_train), (x_test, y_test) = keras.datasets.imdb.load_data(
             num_words=max_words, start_char=None, oov_char=text_data.UNKNOWN, index_from=1)
@@ -102,7 +102,7 @@ def encode_splits(sentences, seed, max_words, max_length):
     every sentence padded with 0 or cut after max_length words."""
     indices = dict(zip(SPLITS, text_data.split_indices(len(sentences.labels), seed)))
     if sentences.ids is not None:  # word ids already: only padding to do
-        keras = cli.import_keras()
+        keras = environment.import_keras()
         return {split: (keras.utils.pad_sequences([sentences.ids[i] for i in rows], max_length,
                                                   padding="post", truncating="post"),
                         sentences.labels[rows]) for split, rows in indices.items()}
@@ -151,7 +151,7 @@ def build_model(name, max_words=5000, max_length=40, embedding_dim=16, units=16,
                 dropout=0.4):
     """One of MODELS, compiled as the tutorial compiles its classifier (`dropout`: the rate of
     its SpatialDropout1D, 0.4 in the tutorial)."""
-    cli.import_keras()  # as quiet as a script: TensorFlow's start-up log is kept off the terminal
+    environment.import_keras()  # as quiet as a script: TensorFlow's start-up log is kept off the terminal
     import keras
     from keras import layers
 
@@ -200,7 +200,7 @@ def shuffled_batches(X, y, batch_size, seed):
     """The training sentences in batches of batch_size, in a new order every epoch, as fit's
     shuffle=True gives them; the order is drawn from stream SHUFFLE_STREAM of the seed rather
     than NumPy's global generator, so models that train side by side keep their own orders."""
-    cli.import_keras()  # TensorFlow's start-up log kept off the terminal
+    environment.import_keras()  # TensorFlow's start-up log kept off the terminal
     import keras
 
     class ShuffledBatches(keras.utils.PyDataset):
@@ -228,7 +228,7 @@ def train_seeds(name, build, data, seeds, args, stop=None, done=None):
     One model is built per architecture and every seed is loaded into it (`training.reset`).
     `stop`, a threading.Event, ends the runs between two seeds; done() is called after each seed.
     """
-    cli.import_keras()  # TensorFlow's start-up log kept off the terminal
+    environment.import_keras()  # TensorFlow's start-up log kept off the terminal
     import keras
 
     from suite import training
@@ -260,7 +260,7 @@ def train_seeds(name, build, data, seeds, args, stop=None, done=None):
         start = time.perf_counter()
         # On TensorFlow, fit and evaluate feed the data through tf.data, whose runtime logs
         # native lines on stderr at every call: they are kept off the terminal.
-        with cli.native_log_filtered():
+        with environment.native_log_filtered():
             model.fit(shuffled_batches(X, one_hot["train"], args.batch_size, seed),
                       epochs=args.epochs, shuffle=False,  # ShuffledBatches shuffles itself
                       validation_data=(X_val, one_hot["val"]), validation_batch_size=EVAL_BATCH,
@@ -280,7 +280,7 @@ def trained_side_by_side(names, data, seeds, args):
     """Yield (name, what train_seeds returns) for every model, in the order of `names`, trained
     in threads side by side, one per core: XLA and TensorFlow release Python's lock while they
     run, and each model's numbers are the same either way (each seed's own generators)."""
-    cli.import_keras()  # TensorFlow's start-up log kept off the terminal
+    environment.import_keras()  # TensorFlow's start-up log kept off the terminal
     import keras
 
     stop, lock = threading.Event(), threading.Lock()
@@ -432,7 +432,7 @@ def describe_run(args):
 
 
 def add_arguments(parser, models=MODELS, datasets=("polarity", "imdb")):
-    """The flags of a sentiment run, shared with text_classify_pytorch.py."""
+    """The flags of a sentiment run, shared with pytorch/text_classify_pytorch.py."""
     parser.add_argument("--dataset", choices=datasets, default="polarity",
                         help="polarity: Pang & Lee's 4,000 sentences (text_data.fetch)"
                              + ("; imdb: keras.datasets.imdb, downloaded by Keras on first use"
@@ -467,7 +467,7 @@ def check_arguments(parser, args):
     if args.data and args.dataset == "imdb":
         parser.error("argument --data: give either --data or --dataset imdb, not both")
     table_bytes = 4 * 4 * args.max_words * max(args.embedding_dim, 2)  # weights, Adam, grad
-    available = cli.available_memory()
+    available = resources.available_memory()
     if available is not None and table_bytes > available:
         parser.error(f"argument --max-words: the embedding table would hold about "
                      f"{table_bytes / 2**30:,.1f} GiB with its optimizer state, more than "
