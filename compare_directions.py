@@ -4,11 +4,13 @@ Trains a forward LSTM, a backward LSTM (go_backwards=True) and a Bidirectional L
 each, plots their training loss, and tests the tutorial's claims about them seed by seed.
 
 The tutorial's backward LSTM has a flaw, kept here as written: with go_backwards=True Keras
-returns the output sequence in reversed time order, so the output for step t is scored against the label of step T-1-t. `lstm_back_aligned` flips the output back into
-time order, which is the comparison the tutorial meant to make.
+returns the output sequence in reversed time order, so the output for step t is scored against
+the label of step T-1-t. `lstm_back_aligned` flips the output back into time order, which is the
+comparison the tutorial meant to make.
 
     python compare_directions.py
     python compare_directions.py --heldout-every 10     # also held-out learning curves
+    python compare_directions.py --literal --repeats 1  # the tutorial's own fit loop
 """
 
 import bilstm_classify
@@ -20,7 +22,7 @@ from suite.layers import reverse_time
 
 def build_backward_aligned(n_timesteps=10, units=20):
     """The backward LSTM with its outputs put back in time order before the per-step Dense."""
-    environment.import_keras()  # as quiet as a script: TensorFlow's start-up log is kept off the terminal
+    environment.import_keras()  # as quiet as a script: TensorFlow's start-up log stays off
     import keras
     from keras import layers
 
@@ -69,9 +71,26 @@ CLAIMS = [
 ]
 
 
+# Each model trains with the tutorial's train_model, in its own words:
+#
+#     def train_model(model, n_timesteps):
+#         loss = list()
+#         for _ in range(250):
+#             # generate new random sequence
+#             X,y = get_sequence(n_timesteps)
+#             # fit model for one epoch on this sequence
+#             hist = model.fit(X, y, epochs=1, batch_size=1, verbose=0)
+#             loss.append(hist.history['loss'][0])
+#         return loss
+#
+# experiment.run takes exactly these steps for every model and seed in compiled programs, with
+# the same sequences for every model of a seed; --literal runs the fit loop itself.
+
+
 def parse_args(argv=None):
     parser = cli.ArgumentParser(description=__doc__)
     cli.add_common_arguments(parser, epochs=250, repeats=30)
+    cli.add_literal_argument(parser)
     cli.add_heldout_argument(parser)
     return cli.parse(parser, argv, check=lambda args: cli.check_heldout_every(parser, args),
                      memory=resources.section_memory)

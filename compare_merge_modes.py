@@ -38,9 +38,15 @@ def get_models(n_timesteps, units, merge_modes):
     }
 
 
+# Each model trains with the tutorial's train_model, as compare_directions.py shows it: 250
+# epochs, each a fresh sequence and one model.fit(X, y, epochs=1, batch_size=1), its loss kept.
+# The compiled path of experiment.run takes exactly these steps; --literal runs the fit loop.
+
+
 def parse_args(argv=None):
     parser = cli.ArgumentParser(description=__doc__)
     cli.add_common_arguments(parser, epochs=250, repeats=30)
+    cli.add_literal_argument(parser)
     parser.add_argument("--merge-modes", nargs="+", choices=list(MODEL_NAMES),
                         default=list(MODEL_NAMES), metavar="MODE",
                         help=f"merge modes to compare, from {', '.join(MODEL_NAMES)}")

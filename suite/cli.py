@@ -103,6 +103,14 @@ def add_output_argument(parser, help="folder that receives plots/ and results/ (
     parser.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR, help=help)
 
 
+def add_literal_argument(parser):
+    """--literal: a section trained with the tutorial's own loop, one `model.fit` per sequence."""
+    parser.add_argument("--literal", action="store_true",
+                        help="train with the tutorial's own loop, one model.fit call per fresh "
+                             "sequence, instead of the compiled path that takes the same steps "
+                             "hundreds of times faster; the losses are the same")
+
+
 def describe_seeds(args):
     """The runs of --seed and --repeats in words: '1 run (seed 0)', '30 runs (seeds 0-29)'."""
     if args.repeats == 1:

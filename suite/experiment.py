@@ -64,9 +64,12 @@ def train_models(models, args, n_sequences=None, batch_size=1, step_name="epoch"
     # One progress bar per training run; with many repeats only the time taken is shown.
     show_progress = not args.quiet and len(seeds) == 1
 
+    # --literal: the tutorial's own fit call per sequence instead of the compiled path.
+    method = "literal" if getattr(args, "literal", False) else "auto"
+
     def train(build_model):
         return training.run_repeats(build_model, seeds, train_X, train_y, eval_X,
-                                    batch_size=batch_size, verbose=int(show_progress),
+                                    batch_size=batch_size, verbose=int(show_progress), method=method,
                                     checkpoint_every=checkpoint_every)
 
     loss_frames, summaries, all_runs = [], [], {}
@@ -221,3 +224,11 @@ def plot_flip_errors(flip_errors, title):
              for name, group in flip_errors.groupby("model", sort=False)}
     return titled_figure(title, plotting.plot_flip_errors, rates,
                          np.sort(flip_errors["offset"].unique()))
+
+
+def print_expected_predicted(results, model_name):
+    """The tutorial's closing print: labels and predictions for one fresh sequence."""
+    probabilities = results.runs[model_name].probabilities[0, 0]
+    yhat = (probabilities > 0.5).astype(int)
+    for expected, predicted in zip(results.eval_y[0, 0], yhat):
+        print("Expected:", [int(expected)], "Predicted", [int(predicted)])

@@ -13,6 +13,8 @@ several seeds at once, on the fastest path the Keras backend offers:
   lengths share it.
 - any other backend (torch): `model.train_on_batch` once per step, which is what `fit` does per
   batch without fit's start-up cost.
+- method="literal" (a section script's --literal): the tutorial's own `model.fit` call per step,
+  on any backend, to show that the paths above give its numbers.
 
 Each repeat starts from `weights.initial_weights(model, seed)`: drawn in NumPy from the seed, the
 same numbers on every backend, and loaded into one model built per architecture however many seeds
@@ -33,7 +35,7 @@ from suite.environment import compilation_cache_dir, import_keras
 
 keras = import_keras()
 
-METHODS = ("auto", "compiled", "train_on_batch")
+METHODS = ("auto", "compiled", "train_on_batch", "literal")
 
 # JAX keeps every compiled program on disk (BILSTM_CACHE, `environment.compilation_cache_dir`).
 if keras.backend.backend() == "jax" and compilation_cache_dir() is not None:
@@ -180,8 +182,8 @@ def run_repeats(
     # one seed at a time predict just then; the JAX program predicts after every chunk it runs.
     predict_every = checkpoint_every or steps
     model = build_model()  # one model per architecture: each seed's weights are loaded into it
-    if method == "train_on_batch":
-        runs = _run_train_on_batch(model, seeds, X, y, eval_X, verbose, predict_every)
+    if method in ("train_on_batch", "literal"):
+        runs = _run_step_by_step(model, seeds, X, y, eval_X, verbose, predict_every, method)
     elif keras.backend.backend() == "jax":
         chunk = checkpoint_every or _chunk_size(steps, verbose)
         runs = _run_jax(model, seeds, X, y, eval_X, verbose, chunk)
@@ -218,7 +220,16 @@ def reset(model, seed, optimizer_initial):
             generator.state.assign(np.array([seed, 0]).astype(generator.state.dtype))
 
 
-def _run_train_on_batch(model, seeds, X, y, eval_X, verbose, predict_every):
+def _fit_once(model, X, y):
+    """The tutorial's step: `model.fit` for one epoch on one batch; (loss, accuracy)."""
+    history = model.fit(X, y, epochs=1, batch_size=len(X), verbose=0)
+    return history.history["loss"][0], history.history["acc"][0]
+
+
+def _run_step_by_step(model, seeds, X, y, eval_X, verbose, predict_every, method):
+    """One seed after another, one Keras call per step: `train_on_batch`, or `fit` (literal)."""
+    step_once = _fit_once if method == "literal" else (
+        lambda model, X, y: model.train_on_batch(X, y))
     metrics, probabilities, seconds, trained = [], [], [], []
     optimizer_initial = optimizer_state(model)
     for r, seed in enumerate(seeds):
@@ -227,8 +238,8 @@ def _run_train_on_batch(model, seeds, X, y, eval_X, verbose, predict_every):
         start = time.perf_counter()
         run_metrics, run_probabilities = [], []
         for step in range(X.shape[1]):
-            # The models compile with metrics=["acc"]: train_on_batch returns [loss, acc].
-            loss, acc = model.train_on_batch(X[r, step], y[r, step])
+            # The models compile with metrics=["acc"]: each step gives its loss and accuracy.
+            loss, acc = step_once(model, X[r, step], y[r, step])
             run_metrics.append((loss, acc))
             if progbar:
                 progbar.update(step + 1, [("loss", loss)])
@@ -238,7 +249,7 @@ def _run_train_on_batch(model, seeds, X, y, eval_X, verbose, predict_every):
         metrics.append(run_metrics)
         probabilities.append(run_probabilities)
         trained.append(_weights_of(model))
-    return _runs_of(seeds, metrics, probabilities, seconds, trained, model, "train_on_batch")
+    return _runs_of(seeds, metrics, probabilities, seconds, trained, model, method)
 
 
 def _runs_of(seeds, metrics, probabilities, seconds, trained, model, method):
