@@ -7,8 +7,8 @@ Measures in one run, each backend in its own subprocess (Keras picks its backend
   again in steady state once the compiled program exists (its compile time reported apart);
 - on JAX, compile and run times at XLA's default optimisation level and at the suite's level 1;
 - on JAX, repeats trained side by side with `jax.vmap` (1, 10, 30, 100 seeds), per model-step;
-- the plain PyTorch port's loop (`pytorch/bilstm_pytorch.py`: torch.nn, one Adam step per sequence, no
-  Keras), in a process of its own, when PyTorch is installed (`make test-torch`);
+- the plain PyTorch port's loop (`pytorch/bilstm_pytorch.py`: torch.nn, one Adam step per
+  sequence, no Keras), in a process of its own, when PyTorch is installed (`make test-torch`);
 - the data generator against the tutorial's Python loop for 50,000 sequences (best of 5);
 - whole commands, each its own process timed from start to end, beside the tutorial's own
   Bidirectional LSTM script (`bench/tutorial_bilstm.py`: `fit` per sequence, 1,000 epochs, on
@@ -24,6 +24,13 @@ results/benchmark_commands.csv.
     python -m bench.bench
     python -m bench.bench --backends jax --tutorial-steps 100
 """
+
+if not __package__:  # run as a file, not as a module: the imports below would fail
+    import sys
+
+    sys.stderr.write("error: run it from the repository root as a module:\n"
+                     "    python -m bench.bench\n")
+    raise SystemExit(2)
 
 import argparse
 import importlib.util
@@ -254,8 +261,9 @@ def parse_args(argv=None):
     parser.add_argument("--script-repeats", type=cli.non_negative_int, default=30,
                         help="seeds of the timed compare_merge_modes.py run on JAX (0 skips it)")
     parser.add_argument("--pytorch", action=argparse.BooleanOptionalAction, default=True,
-                        help="also time the plain PyTorch port's loop (pytorch/bilstm_pytorch.py) for "
-                             "--suite-steps steps, when PyTorch is installed")
+                        help="also time the plain PyTorch port's loop "
+                             "(pytorch/bilstm_pytorch.py) for --suite-steps steps, when PyTorch "
+                             "is installed")
     parser.add_argument("--commands", action=argparse.BooleanOptionalAction, default=True,
                         help="time the whole commands against the tutorial's script")
     cli.add_output_argument(parser, help="folder that receives results/benchmark.csv")
@@ -286,25 +294,26 @@ def main(argv=None):
     with outputs.kept_on_interrupt("the benchmark's files are unchanged"):
         for backend in args.backends:
             print(f"Measuring {backend} ...", flush=True)
-            command = [sys.executable, __file__, "--worker", backend,
+            command = [sys.executable, "-m", "bench.bench", "--worker", backend,
                        "--tutorial-steps", str(args.tutorial_steps),
                        "--suite-steps", str(args.suite_steps),
                        "--vmap-seeds", *map(str, args.vmap_seeds)]
             # No persistent cache, so the rows with compilation pay for it every run.
-            completed = subprocess.run(command, capture_output=True, text=True,
+            completed = subprocess.run(command, capture_output=True, text=True, cwd=REPOSITORY,
                                        env={**os.environ, "KERAS_BACKEND": backend,
                                             "BILSTM_CACHE": "off"})
             if completed.returncode:
-                raise SystemExit(f"error: the {backend} benchmark failed:\n{completed.stderr[-2000:]}")
+                raise SystemExit(f"error: the {backend} benchmark failed:\n"
+                                 f"{completed.stderr[-2000:]}")
             rows += json.loads(completed.stdout.strip().splitlines()[-1])
         if args.pytorch and importlib.util.find_spec("torch") is None:
             print("Skipping plain PyTorch: not installed (make test-torch installs it)",
                   flush=True)
         elif args.pytorch:
             print("Measuring plain PyTorch ...", flush=True)
-            completed = subprocess.run([sys.executable, __file__, "--worker", "pytorch",
-                                        "--suite-steps", str(args.suite_steps)],
-                                       capture_output=True, text=True)
+            completed = subprocess.run([sys.executable, "-m", "bench.bench", "--worker",
+                                        "pytorch", "--suite-steps", str(args.suite_steps)],
+                                       capture_output=True, text=True, cwd=REPOSITORY)
             if completed.returncode:
                 raise SystemExit("error: the plain PyTorch benchmark failed:\n"
                                  f"{completed.stderr[-2000:]}")
@@ -315,8 +324,9 @@ def main(argv=None):
         if args.commands:
             command_rows = measure_commands(args.script_repeats)
             print("Timing make demo twice in one process on tensorflow ...", flush=True)
-            completed = subprocess.run([sys.executable, __file__, "--worker", "demo-passes"],
-                                       capture_output=True, text=True,
+            completed = subprocess.run([sys.executable, "-m", "bench.bench", "--worker",
+                                        "demo-passes"], capture_output=True, text=True,
+                                       cwd=REPOSITORY,
                                        env={**os.environ, "KERAS_BACKEND": "tensorflow"})
             if completed.returncode:
                 raise SystemExit(f"error: the demo passes failed:\n{completed.stderr[-2000:]}")

@@ -1,9 +1,9 @@
-"""The tutorial's complete Bidirectional LSTM example, as the tutorial writes it, for `bench/bench.py`.
+"""The tutorial's complete Bidirectional LSTM example, as the tutorial writes it, for the benchmark.
 
 Only what Keras 3 requires has changed: `keras.Input` instead of `input_shape=` on the first
 layer, and `model.predict(X) > 0.5` instead of Keras 2's class-predicting method, which Keras 3
-removed. bench/bench.py runs this file as its own process and times it from start to end, as a reader
-running the tutorial would.
+removed. bench/bench.py runs this file as its own process and times it from start to end, as
+a reader running the tutorial would.
 
     python -m bench.tutorial_bilstm
 """

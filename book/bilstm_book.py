@@ -12,6 +12,13 @@ a plot, and several seeds with --repeats.
     python -m book.bilstm_book --repeats 5 --quiet
 """
 
+if not __package__:  # run as a file, not as a module: the imports below would fail
+    import sys
+
+    sys.stderr.write("error: run it from the repository root as a module:\n"
+                     "    python -m book.bilstm_book\n")
+    raise SystemExit(2)
+
 from suite import cli, resources  # first: a Python without the requirements gets one line
 import numpy as np
 

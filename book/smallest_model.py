@@ -16,6 +16,13 @@ only those n sequences: one run per configuration measures every budget.
     python -m book.smallest_model --units 5 50 --batch-sizes 10 --max-sequences 20000
 """
 
+if not __package__:  # run as a file, not as a module: the imports below would fail
+    import sys
+
+    sys.stderr.write("error: run it from the repository root as a module:\n"
+                     "    python -m book.smallest_model\n")
+    raise SystemExit(2)
+
 from suite import cli, resources
 import numpy as np
 import pandas as pd

@@ -12,6 +12,13 @@ whole-sequence accuracy, the share of held-out sequences with every step right.
     python -m book.sweep_sequence_length --units 5 50 --timesteps 10 100 --repeats 2
 """
 
+if not __package__:  # run as a file, not as a module: the imports below would fail
+    import sys
+
+    sys.stderr.write("error: run it from the repository root as a module:\n"
+                     "    python -m book.sweep_sequence_length\n")
+    raise SystemExit(2)
+
 import argparse
 
 from bilstm_classify import build_model

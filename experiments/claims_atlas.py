@@ -11,8 +11,15 @@ the model after 250 of 1,000 epochs is the model of a 250-epoch run).
 
     KERAS_BACKEND=jax python -m experiments.claims_atlas
     python -m experiments.claims_atlas --timesteps 10 --units 20 --epochs 250 --repeats 5
-    python -m experiments.claims_atlas --from-runs results/claims_atlas_runs.csv   # verdicts again, no training
+    python -m experiments.claims_atlas --from-runs results/claims_atlas_runs.csv   # no training
 """
+
+if not __package__:  # run as a file, not as a module: the imports below would fail
+    import sys
+
+    sys.stderr.write("error: run it from the repository root as a module:\n"
+                     "    python -m experiments.claims_atlas\n")
+    raise SystemExit(2)
 
 import argparse
 import math

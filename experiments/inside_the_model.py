@@ -19,6 +19,13 @@ the tutorial; 30 seeds), then reads their states on held-out sequences:
     python -m experiments.inside_the_model --repeats 5 --eval-sequences 4000
 """
 
+if not __package__:  # run as a file, not as a module: the imports below would fail
+    import sys
+
+    sys.stderr.write("error: run it from the repository root as a module:\n"
+                     "    python -m experiments.inside_the_model\n")
+    raise SystemExit(2)
+
 from suite import cli, resources
 import numpy as np
 import pandas as pd

@@ -21,6 +21,13 @@ held-out sequences, and is rare when that probability is under 1%.
     python -m experiments.originals --repeats 5 --fit-backends
 """
 
+if not __package__:  # run as a file, not as a module: the imports below would fail
+    import sys
+
+    sys.stderr.write("error: run it from the repository root as a module:\n"
+                     "    python -m experiments.originals\n")
+    raise SystemExit(2)
+
 import argparse
 import math
 

@@ -15,6 +15,13 @@ loss; --unlike-keras changes one detail of the port, to measure what it costs.
     python -m pytorch.bilstm_pytorch --check-committed --unlike-keras adam-epsilon
 """
 
+if not __package__:  # run as a file, not as a module: the imports below would fail
+    import sys
+
+    sys.stderr.write("error: run it from the repository root as a module:\n"
+                     "    python -m pytorch.bilstm_pytorch\n")
+    raise SystemExit(2)
+
 import time
 from dataclasses import dataclass
 from pathlib import Path

@@ -1,8 +1,9 @@
 """The book chapter's own numbers and its way of scoring a model, for the scripts that rerun it.
 
 Chapter 10 of Long Short-Term Memory Networks with Python evaluates its trained BiLSTM with
-`model.evaluate` on 100 fresh sequences and prints its predictions for 10 more. `book/bilstm_book.py`
-does the same, and `experiments/originals.py` places the book's printed numbers among many seeds.
+`model.evaluate` on 100 fresh sequences and prints its predictions for 10 more.
+`book/bilstm_book.py` does the same, and `experiments/originals.py` places the book's printed
+numbers among many seeds.
 """
 
 import numpy as np

@@ -1,7 +1,8 @@
 """The environment a script runs in: requirements, backends, a quiet start of Keras.
 
 - A Python without the requirements, an unknown backend, or one that is not installed: one line
-  saying what to do, exit status 2 (`environment_problem`, `refuse_a_python_without_the_requirements`).
+  saying what to do, exit status 2 (`environment_problem`,
+  `refuse_a_python_without_the_requirements`).
 - A backend or optional package that is installed but fails to import (a broken or mismatched
   build): one line naming it and how to repair it, exit status 2 (`import_keras`, `require`).
 - Keras imported with the log that TensorFlow, XLA and absl write straight to the process's

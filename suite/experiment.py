@@ -69,7 +69,8 @@ def train_models(models, args, n_sequences=None, batch_size=1, step_name="epoch"
 
     def train(build_model):
         return training.run_repeats(build_model, seeds, train_X, train_y, eval_X,
-                                    batch_size=batch_size, verbose=int(show_progress), method=method,
+                                    batch_size=batch_size, verbose=int(show_progress),
+                                    method=method,
                                     checkpoint_every=checkpoint_every)
 
     loss_frames, summaries, all_runs = [], [], {}

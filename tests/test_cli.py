@@ -18,7 +18,8 @@ from suite import cli, environment, outputs
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 SCRIPTS = ["lstm_baseline", "bilstm_classify", "compare_directions", "compare_merge_modes",
-           "bilstm_book", "sweep_sequence_length", "smallest_model", "inside_the_model", "originals", "claims_atlas", "bench"]
+           "bilstm_book", "sweep_sequence_length", "smallest_model", "inside_the_model",
+           "originals", "claims_atlas", "bench"]
 # Refused values per script: (flags, what the one-line error must name).
 REFUSED = {
     "lstm_baseline": [(["--epochs", "0"], "--epochs"), (["--seed", "-1"], "--seed"),
@@ -291,7 +292,8 @@ def test_bilstm_builder_used_as_a_library_starts_as_quietly_as_a_script():
 
 
 def test_every_model_builder_imports_keras_through_the_quiet_start():
-    """Each function of a top-level script that imports Keras first calls environment.import_keras(), so
+    """Each function of a script or module that imports Keras first calls
+    environment.import_keras(), so
     the one measured above stands for all of them."""
     import ast
 

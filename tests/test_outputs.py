@@ -66,7 +66,8 @@ def test_every_run_records_its_command_backend_machine_and_wall_time(tmp_path):
 
 def test_a_python_without_the_requirements_is_told_to_use_the_venv(tmp_path, monkeypatch,
                                                                    capsys):
-    monkeypatch.setattr(environment, "REQUIRED_MODULES", environment.REQUIRED_MODULES + ("no_such_module_xyz",))
+    monkeypatch.setattr(environment, "REQUIRED_MODULES",
+                        environment.REQUIRED_MODULES + ("no_such_module_xyz",))
     with pytest.raises(SystemExit) as exit_info:
         lstm_baseline.main(TINY + ["--output-dir", str(tmp_path / "out")])
     assert exit_info.value.code == 2

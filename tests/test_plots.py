@@ -274,7 +274,8 @@ def test_atlas_draws_any_grid_and_training_lengths():
 def test_plot_modules_import_without_keras():
     """Redrawing a figure from its CSV must not wait for Keras, nor need it installed."""
     code = ("import sys, experiments.claims_atlas, experiments.inside_the_model, "
-            "experiments.originals, book.smallest_model, suite.plotting; print(sorted({'keras', 'tensorflow', 'jax'} & set(sys.modules)))")
+            "experiments.originals, book.smallest_model, suite.plotting; "
+            "print(sorted({'keras', 'tensorflow', 'jax'} & set(sys.modules)))")
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                                cwd=plotting.__file__.rsplit("/suite/", 1)[0], check=True)
     assert completed.stdout.strip() == "[]"
