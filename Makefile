@@ -9,7 +9,8 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 OUT ?= runs
 
-.PHONY: demo curves book atlas originals inside text pytorch bench reproduce test test-slow test-torch clean
+.PHONY: demo curves book experiments atlas originals inside text pytorch bench reproduce test \
+	test-slow test-torch clean
 
 $(INSTALLED): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,7 +19,8 @@ $(INSTALLED): requirements.txt
 	touch $(INSTALLED)
 
 # The four tutorial sections with their defaults, in one process (python lstm_baseline.py, then
-# bilstm_classify.py, compare_directions.py, compare_merge_modes.py), on TensorFlow.
+# bilstm_classify.py, compare_directions.py, compare_merge_modes.py), on TensorFlow. The scripts
+# of the topic folders run from the repository root as modules: python -m book.bilstm_book.
 demo: $(INSTALLED)
 	$(BIN)/python demo.py --output-dir $(OUT)
 
@@ -27,11 +29,14 @@ curves: $(INSTALLED)
 	$(BIN)/python compare_directions.py --heldout-every 10 --output-dir $(OUT)
 	$(BIN)/python compare_merge_modes.py --heldout-every 10 --output-dir $(OUT)
 
-# The book chapter's run and its exercises, on JAX.
+# book/: the book chapter's run and its exercises, on JAX.
 book: $(INSTALLED)
 	KERAS_BACKEND=jax $(BIN)/python -m book.bilstm_book --repeats 5 --output-dir $(OUT)
 	KERAS_BACKEND=jax $(BIN)/python -m book.sweep_sequence_length --output-dir $(OUT)
 	KERAS_BACKEND=jax $(BIN)/python -m book.smallest_model --output-dir $(OUT)
+
+# experiments/: the three experiments beyond the tutorial.
+experiments: atlas originals inside
 
 # Every claim re-tested over sequence length, LSTM size and training length, on JAX.
 atlas: $(INSTALLED)
@@ -45,14 +50,14 @@ originals: $(INSTALLED)
 inside: $(INSTALLED)
 	$(BIN)/python -m experiments.inside_the_model --output-dir $(OUT)
 
-# Real text, on JAX: the text tutorial's sentiment classifier (30 seeds) and the part-of-speech
+# text/: real text, on JAX: the text tutorial's sentiment classifier (30 seeds) and the part-of-speech
 # tagger (6 seeds) on the Pattern corpora, which the first run fetches from Debian's package
 # python3-pattern into .cache/corpora (never committed: their terms forbid it).
 text: $(INSTALLED)
 	KERAS_BACKEND=jax $(BIN)/python -m text.text_classify --output-dir $(OUT)
 	KERAS_BACKEND=jax $(BIN)/python -m text.pos_tagging --output-dir $(OUT)
 
-# The plain PyTorch ports, with the pinned CPU build of PyTorch: every committed Keras loss of the
+# pytorch/: the plain PyTorch ports, with the pinned CPU build of PyTorch: every committed Keras loss of the
 # four sections retrained in torch.nn and compared, then the sentiment classifier in torch.nn (30
 # seeds) against the committed Keras run.
 pytorch: $(INSTALLED)
@@ -60,13 +65,13 @@ pytorch: $(INSTALLED)
 	$(BIN)/python -m pytorch.bilstm_pytorch --check-committed --output-dir $(OUT)
 	$(BIN)/python -m pytorch.text_classify_pytorch --output-dir $(OUT)
 
-# Tutorial loop against the suite's training paths; writes results/benchmark*.csv.
+# bench/: the tutorial's loop against the suite's training paths; writes results/benchmark*.csv.
 bench: $(INSTALLED)
 	$(BIN)/python -m bench.bench --output-dir $(OUT)
 
 # Every committed file in plots/ and results/, rewritten in place.
 reproduce:
-	$(MAKE) demo curves book atlas originals inside text pytorch bench OUT=.
+	$(MAKE) demo curves book experiments text pytorch bench OUT=.
 
 # The suite on TensorFlow but for the slow tests (whole runs, marked slow), then the
 # backend-sensitive tests again on JAX, reproductions of the committed runs included; each test
@@ -94,4 +99,5 @@ test-torch: $(INSTALLED)
 	KERAS_BACKEND=torch $(PYTEST) -m backend $(NOT_PORTS)
 
 clean:
-	rm -rf $(VENV) .cache .pytest_cache __pycache__ suite/__pycache__ tests/__pycache__
+	rm -rf $(VENV) .cache .pytest_cache
+	find . -name __pycache__ -prune -exec rm -rf {} +

@@ -1,1 +1,1 @@
-"""bench"""
+"""The speed benchmark: README.md lists the scripts and their commands."""

@@ -1,1 +1,1 @@
-"""text"""
+"""Real text, sentiment and part-of-speech tagging: README.md lists the scripts and commands."""
