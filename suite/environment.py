@@ -228,35 +228,33 @@ def one_line(error):
 def import_keras():
     """Import Keras, and start its backend, with the native start-up log filtered out.
 
-    A backend that is installed but fails to import is one line naming it and how to repair
-    it, exit status 2.
+    A package it needs that is installed but fails to import (a broken or mismatched build of
+    the backend, of TensorFlow, which Keras imports whatever the backend, or of Keras itself) is
+    one line naming it and how to repair it, exit status 2.
     """
     if getattr(import_keras, "done", False):  # once: builders call it from training threads
         return sys.modules["keras"]
     # TensorFlow's later C++ log (once absl's logging is set up) honours this level.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     backend = requested_backend()
-    try:
-        with interrupt_deferred(), native_log_filtered():
-            import keras
-
-            # Keras imports TensorFlow whenever it is installed, whatever the backend (to
-            # serialize a layer, as Bidirectional does when it copies its LSTM): import it now,
-            # filtered.
-            if importlib.util.find_spec("tensorflow") is not None:
-                import tensorflow  # noqa: F401
-            if keras.backend.backend() == "jax":
-                import jax
-
-                jax.devices()  # the CPU client logs its devices as it starts
-    except Exception as error:  # a broken or mismatched build: any error its import raises
-        module, install = BACKENDS.get(backend, (backend, REINSTALL))
-        sys.stderr.write(f"{program()}: error: Keras could not start the {backend} backend: "
-                         f"{module} is installed but fails to import ({one_line(error)}): "
-                         f"reinstall it: {install}\n")
-        raise SystemExit(2) from None
+    package, install = BACKENDS.get(backend, (backend, REINSTALL))
+    # The backend's package first, then TensorFlow, which Keras imports whenever it is installed,
+    # whatever the backend (to serialize a layer, as Bidirectional does when it copies its LSTM).
+    tensorflow = ["tensorflow"] if importlib.util.find_spec("tensorflow") is not None else []
+    for module in dict.fromkeys([package, *tensorflow, "keras"]):
+        try:
+            with interrupt_deferred(), native_log_filtered():
+                importlib.import_module(module)
+                if module == "jax":
+                    sys.modules["jax"].devices()  # the CPU client logs its devices as it starts
+        except Exception as error:  # a broken or mismatched build: any error its import raises
+            how = install if module == package else REINSTALL
+            sys.stderr.write(f"{program()}: error: Keras cannot start the {backend} backend: "
+                             f"{module} is installed but fails to import ({one_line(error)}): "
+                             f"reinstall it: {how}\n")
+            raise SystemExit(2) from None
     import_keras.done = True
-    return keras
+    return sys.modules["keras"]
 
 
 def refuse_a_python_without_the_requirements():

@@ -99,6 +99,26 @@ def test_a_backend_whose_package_is_missing_says_how_to_install_it(tmp_path, cap
     assert "torch==2.13.0" in error
 
 
+@pytest.mark.parametrize("backend, broken", [("jax", "jax"), ("torch", "torch"),
+                                             ("jax", "tensorflow")])
+def test_a_backend_installed_but_broken_is_one_line_naming_it(backend, broken, tmp_path):
+    """A broken or mismatched build, provoked: a package of that name on PYTHONPATH whose
+    import fails as a missing shared library does."""
+    (tmp_path / "broken" / broken).mkdir(parents=True)
+    (tmp_path / "broken" / broken / "__init__.py").write_text(
+        "raise OSError('libbroken.so: cannot open shared object file')\n")
+    completed = subprocess.run(
+        [sys.executable, "lstm_baseline.py", *TINY, "--output-dir", str(tmp_path / "out")],
+        capture_output=True, text=True, cwd=REPOSITORY,
+        env={**os.environ, "KERAS_BACKEND": backend, "PYTHONPATH": str(tmp_path / "broken")})
+    assert completed.returncode == 2
+    lines = completed.stderr.strip().splitlines()
+    assert len(lines) == 1, completed.stderr
+    assert f"{broken} is installed but fails to import" in lines[0]
+    assert "libbroken.so" in lines[0] and "reinstall" in lines[0]
+    assert not (tmp_path / "out" / "results" / "lstm_baseline.csv").exists()
+
+
 def test_an_unusable_cache_folder_turns_the_cache_off_saying_why_once(tmp_path, capsys,
                                                                       monkeypatch):
     not_a_folder = tmp_path / "cache"
