@@ -11,48 +11,77 @@ epoch (tests/test_text_pytorch.py); with it, this script tests the claim that th
 reach the same accuracy, seed by seed, against the committed Keras run (JAX, results/
 text_classify_summary.csv). docs/pytorch.md has the mapping and the verdicts.
 
-    python -m pytorch.text_classify_pytorch                   # 30 seeds, both LSTMs (after make test-torch)
+It needs PyTorch, which requirements.txt leaves out: `make test-torch` installs the pinned CPU
+build (torch==2.13.0). It never imports Keras.
+
+    python -m pytorch.text_classify_pytorch                   # 30 seeds, both LSTMs
     python -m pytorch.text_classify_pytorch --repeats 6 --model bilstm_con
-    python -m pytorch.text_classify_pytorch --units 32 --keras-run runs   # against your own Keras run
+    python -m pytorch.text_classify_pytorch --units 32 --keras-run runs  # against your Keras run
 """
 
+if not __package__:  # run as a file, not as a module: the imports below would fail
+    import sys
+
+    sys.stderr.write("error: run it from the repository root as a module:\n"
+                     "    python -m pytorch.text_classify_pytorch\n")
+    raise SystemExit(2)
+
 import functools
-import math
+import threading
 import time
 from pathlib import Path
 
-from text import text_classify
-from suite import cli, environment, pytorch_port
+from suite import cli, environment, pytorch_port, sentiment
 
-if __name__ == "__main__":  # PyTorch is optional: without it, one line on how to install it
-    environment.require("torch", environment.BACKENDS["torch"][1])
+MODELS = tuple(pytorch_port.TEXT_MODELS)  # bilstm_con, lstm_forw
+TORCH = ("torch", environment.BACKENDS["torch"][1])  # the package, and how to install it
+DROPOUT = 0.4  # the tutorial's SpatialDropout1D(0.4)
+# Stream 6 of a seed's SeedSequence draws the dropout masks (3: weights, 4: split, 5: shuffling).
+DROPOUT_STREAM = 6
+KERAS, PYTORCH = "keras", "pytorch"
+# Where the committed Keras run lies (python -m text.text_classify with its defaults, on JAX): what
+# a run with those settings compares with unless --keras-run names another folder.
+COMMITTED_RUN = Path(__file__).resolve().parent.parent
+
+
+# ---------------------------------------------------------------- command line
+
+
+def parse_args(argv=None):
+    parser = cli.ArgumentParser(description=__doc__)
+    sentiment.add_arguments(parser, MODELS, datasets=("polarity",))
+    parser.add_argument("--keras-run", metavar="FOLDER",
+                        help="the folder whose results/text_classify*.csv hold the Keras run "
+                             "to compare with (default: the committed run, when the flags "
+                             "that shape a run are at their defaults)")
+    return cli.parse(parser, argv, check=functools.partial(sentiment.check_arguments, parser),
+                     memory=sentiment.memory, needs=[TORCH])
+
+
+# PyTorch is optional. The flags above answer without it (--help, a bad value); a run without it,
+# or with a build that fails to import, is one line on how to install it, exit status 2.
+if __name__ == "__main__" and not environment.importable("torch"):
+    parse_args()
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
+from suite import outputs, runner, tables, text_data  # noqa: E402
+from suite.claims import Claim  # noqa: E402
 from suite.pytorch_keras import KerasAdam, categorical_crossentropy, write_results  # noqa: E402
 from suite.weights import seed_stream  # noqa: E402
 
 # Each run keeps to one thread; runs train side by side, one per core (`trained_side_by_side`).
 torch.set_num_threads(1)
 
-MODELS = tuple(pytorch_port.TEXT_MODELS)  # bilstm_con, lstm_forw
-DROPOUT = 0.4  # the tutorial's SpatialDropout1D(0.4)
-# Stream 6 of a seed's SeedSequence draws the dropout masks (3: weights, 4: split, 5: shuffling).
-DROPOUT_STREAM = 6
-KERAS, PYTORCH = "keras", "pytorch"
-# Where the committed Keras run lies (python -m text.text_classify with its defaults, on JAX): what a
-# run with those settings compares with unless --keras-run names another folder.
-COMMITTED_RUN = Path(__file__).resolve().parent.parent
-
 
 # ---------------------------------------------------------------- the model
 
 
 class SentimentModel(nn.Module):
-    """text_classify.build_model(name) in torch.nn: bilstm_con or lstm_forw."""
+    """text/text_classify.py's build_model(name) in torch.nn: bilstm_con or lstm_forw."""
 
     def __init__(self, name="bilstm_con", max_words=5000, embedding_dim=16, units=16,
                  n_classes=2):
@@ -141,7 +170,7 @@ def train_seed(name, splits, seed, args, dropout=DROPOUT, stop=None):
                        torch.from_numpy(labels.astype(np.int64)))
                for split, (ids, labels) in splits.items()}
     X, y = tensors["train"]
-    shuffling = seed_stream(seed, text_classify.SHUFFLE_STREAM)
+    shuffling = seed_stream(seed, sentiment.SHUFFLE_STREAM)
     masks = seed_stream(seed, DROPOUT_STREAM)
     # ShuffledBatches draws an order when it is made; fit then reads one batch to learn the
     # data's shapes and calls on_epoch_end before the first epoch, which draws the next one: the
@@ -170,37 +199,24 @@ def train_seed(name, splits, seed, args, dropout=DROPOUT, stop=None):
         for split in ("val", "test"):
             row[f"{split}_loss"], row[f"{split}_accuracy"] = scores(model, *tensors[split])
         rows.append(row)
-        if not math.isfinite(row["loss"]):
-            raise SystemExit(f"error: {name} with seed {seed} produced a non-finite loss; "
-                             "nothing was written")
+        runner.check_finite([row["loss"]], name, seed)
     return rows, sum(parameter.numel() for parameter in model.trainable_parameters())
 
 
 def trained_side_by_side(names, data, seeds, args):
     """Yield ((name, seed), (per-epoch rows, parameters, seconds)) for every model and seed, in
-    that order, trained in threads side by side, one per core. PyTorch releases Python's lock
-    while it computes, and every run has its own model and generators, so its numbers are the
-    same however the runs are spread. Ctrl-C: the runs end after their current epoch."""
-    import concurrent.futures
-    import os
-    import threading
-
+    that order, trained side by side, one per core (`runner.in_order`). Every run has its own
+    model and generators, so its numbers are the same however the runs are spread. Ctrl-C: the
+    runs end after their current epoch."""
     stop = threading.Event()
 
-    def train(name, seed):
+    def train(job):
+        name, seed = job
         start = time.perf_counter()
         rows, params = train_seed(name, data[seed], seed, args, stop=stop)
         return rows, params, time.perf_counter() - start
 
-    jobs = [(name, seed) for name in names for seed in seeds]
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1))
-    try:
-        futures = {job: pool.submit(train, *job) for job in jobs}
-        for job in jobs:
-            yield job, futures[job].result()
-    finally:
-        stop.set()
-        pool.shutdown(wait=True, cancel_futures=True)
+    return runner.in_order([(name, seed) for name in names for seed in seeds], train, stop=stop)
 
 
 # ---------------------------------------------------------------- against the Keras run
@@ -226,7 +242,7 @@ def keras_run(args, seeds, params=None):
             for table in (per_epoch, summary)]
     if kept[1].empty:
         return None, f"{folder / 'results'} holds none of these models and seeds"
-    last = kept[1][kept[1]["stopped_at"] == text_classify.STOPPED_AT[0]]
+    last = kept[1][kept[1]["stopped_at"] == sentiment.STOPPED_AT[0]]
     other_sizes = params is not None and any(
         (last["params"] != params[name[: -len(f"/{KERAS}")]]).any()
         for name, last in last.groupby("model"))
@@ -239,7 +255,7 @@ def keras_run(args, seeds, params=None):
 def side_by_side(ours, keras=None):
     """This run's rows with each model named <model>/pytorch (the majority reference keeps its
     name), then the Keras run's rows, named <model>/keras by `keras_run`, if any."""
-    renamed = ours["model"] != text_classify.MAJORITY
+    renamed = ours["model"] != sentiment.MAJORITY
     ours = ours.assign(model=ours["model"].where(~renamed, ours["model"] + f"/{PYTORCH}"))
     return ours if keras is None else pd.concat([ours, keras], ignore_index=True)
 
@@ -248,7 +264,7 @@ def committed_settings(args):
     """Whether the flags that shape a run are text/text_classify.py's defaults, which the committed
     Keras run used."""
     parser = cli.ArgumentParser()
-    text_classify.add_arguments(parser)
+    sentiment.add_arguments(parser, MODELS)
     defaults = parser.parse_args([])
     return (args.data is None and all(getattr(args, flag) == getattr(defaults, flag) for flag in
                                       ("dataset", "epochs", "batch_size", "units",
@@ -258,8 +274,6 @@ def committed_settings(args):
 def claims_to_test(models):
     """The two frameworks give the same scores (the suite's similarity rule), and the BiLSTM
     claim again in PyTorch."""
-    from suite.claims import Claim
-
     claims = [Claim(f"{name}/{PYTORCH}", f"{name}/{KERAS}", measure, "similar")
               for name in models for measure in ("test_accuracy", "test_loss")]
     if set(MODELS) <= set(models):
@@ -268,47 +282,21 @@ def claims_to_test(models):
     return claims
 
 
-def compare_frameworks(summary, models):
-    from suite import claims
-
-    frames = []
-    for stopped_at in text_classify.STOPPED_AT:
-        comparison = claims.compare(summary[summary["stopped_at"] == stopped_at],
-                                    claims_to_test(models))
-        comparison.insert(0, "stopped_at", stopped_at)
-        frames.append(comparison)
-    return pd.concat(frames, ignore_index=True)
-
-
-# ---------------------------------------------------------------- command line
-
-
-def parse_args(argv=None):
-    parser = cli.ArgumentParser(description=__doc__)
-    text_classify.add_arguments(parser, models=MODELS, datasets=("polarity",))
-    parser.add_argument("--keras-run", metavar="FOLDER",
-                        help="the folder whose results/text_classify*.csv hold the Keras run "
-                             "to compare with (default: the committed run, when the flags "
-                             "that shape a run are at their defaults)")
-    return cli.parse(parser, argv, check=functools.partial(text_classify.check_arguments, parser))
+# ---------------------------------------------------------------- main
 
 
 def main(argv=None):
     args = parse_args(argv)
-    from suite import claims
-
-    seeds = list(range(args.seed, args.seed + args.repeats))
-    sentences = args.sentences
+    sentences = text_data.loaded(functools.partial(sentiment.read_sentences, args),
+                                 args.output_dir)
+    args.n_classes = sentences.n_classes  # the models are built for the data's classes
+    seeds = tables.seeds_of(args)
     if not args.quiet:
         print(f"Data: {sentences.source}")
-    data = {seed: text_classify.encode_splits(sentences, seed, args.max_words, args.max_length)
+    data = {seed: sentiment.encode_splits(sentences, seed, args.max_words, args.max_length)
             for seed in seeds}
-    sizes = {split: len(data[seeds[0]][split][1]) for split in text_classify.SPLITS}
-    title = (f"Sentiment in plain PyTorch {torch.__version__}: {len(sentences.labels):,} "
-             f"sentences, {sizes['train']:,} to train, {sizes['val']:,} to validate, "
-             f"{sizes['test']:,} to test per seed")
-
-    from suite import outputs
+    title = (f"Sentiment in plain PyTorch {torch.__version__}: "
+             f"{sentiment.describe_splits(sentences, data)}")
 
     with outputs.kept_on_interrupt():
         runs = dict(trained_side_by_side(args.model, data, seeds, args))
@@ -321,28 +309,21 @@ def main(argv=None):
                       f"PyTorch {torch.__version__}, {sum(seconds[name].values()):.1f} s of "
                       f"training (first seed {seconds[name][seeds[0]]:.1f} s)")
         per_epoch = pd.concat(frames, ignore_index=True)
-        summary = text_classify.summarise(per_epoch, data, seeds, params, seconds,
-                                          args.n_classes)
+        summary = sentiment.summarise(per_epoch, data, seeds, params, seconds, args.n_classes)
         keras, why_not = keras_run(args, seeds, params)
         both_per_epoch = side_by_side(per_epoch, keras and keras[0])
         both = side_by_side(summary, keras and keras[1])
-        comparison = compare_frameworks(both, args.model)
-        figure = text_classify.plot_curves(
-            both_per_epoch, both, f"{title}\n{text_classify.describe_run(args)}; Keras's "
-            "runs dashed", dashed=[name for name in both_per_epoch["model"].unique()
-                                   if name.endswith(f"/{KERAS}")])
+        comparison = sentiment.compare(both, claims_to_test(args.model))
+        figure = sentiment.plot_curves(
+            both_per_epoch, both, f"{title}\n{sentiment.describe_run(args)}; Keras's runs "
+            "dashed", dashed=[name for name in both_per_epoch["model"].unique()
+                              if name.endswith(f"/{KERAS}")])
         write_results(args, {"results/text_classify_pytorch.csv": per_epoch,
                              "results/text_classify_pytorch_summary.csv": summary,
                              "results/text_classify_pytorch_comparison.csv": comparison},
                       {"plots/text_classify_pytorch.png": figure}, "text_classify_pytorch")
-    if not args.quiet:
-        print()
-        print(f"{title}; {text_classify.describe_run(args)}")
-    print(text_classify.summary_table(both))
-    print()
-    if why_not:
-        print(f"Not compared with Keras: {why_not}.")
-    print(claims.comparison_table(comparison))
+    sentiment.print_tables(title, args, both, comparison,
+                           note=why_not and f"Not compared with Keras: {why_not}.")
     return summary, comparison
 
 

@@ -11,6 +11,7 @@
 - `tables`: seeded sequences, tidy loss and summary tables, the summary table and the loss plot,
   without Keras (`experiment` re-exports them).
 - `training`: one Adam step per sequence on the fastest path of each backend; the literal loop.
+- `runner`: independent runs side by side, results in order; a diverged run's one-line exit.
 - `weights`: initial weights drawn in NumPy from the seed, the same on every backend.
 - `layers`: what the models share beyond Keras's own layers (`reverse_time`).
 - `book_chapter`: the book chapter's printed numbers and its way of evaluating.

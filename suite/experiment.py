@@ -12,15 +12,13 @@ and prints a table of the summary beside the position-only reference. Files are 
 (`outputs.write_results`), so an interrupted run leaves the previous files as they were.
 """
 
-import concurrent.futures
-import os
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from cumsum_data import position_reference
-from suite import claims, outputs, plotting, training
+from suite import claims, outputs, plotting, runner, training
 from suite.tables import (  # noqa: F401  (the scripts use them as experiment.<name>)
     FINAL_LOSS_WINDOW, describe, draw_repeats, draw_sequences, epochs_to_reference_text,
     loss_curves_from, loss_rows, mean_and_spread, plot_losses, score, seeds_of, summary_rows,
@@ -79,10 +77,8 @@ def train_models(models, args, n_sequences=None, batch_size=1, step_name="epoch"
             print(f"Trained {name}: {len(seeds)} run(s) x {n_sequences} sequences, "
                   f"batch size {batch_size}, backend {keras.backend.backend()}, "
                   f"{runs.train_seconds.sum():.1f} s ({runs.method} path)", flush=True)
-        if not np.isfinite(runs.losses).all():
-            seed = seeds[int(np.argwhere(~np.isfinite(runs.losses))[0, 0])]
-            raise SystemExit(f"error: {name} with seed {seed} produced a non-finite loss; "
-                             "nothing was written")
+        for seed, losses in zip(seeds, runs.losses):
+            runner.check_finite(losses, name, seed)
         all_runs[name] = runs
         loss_frames.append(loss_rows(name, seeds, runs.losses, step_name))
         summaries += summary_rows(name, seeds, runs.params, runs.losses, runs.probabilities,
@@ -95,20 +91,11 @@ def trained_in_order(models, train, parallel=True):
     """Yield (name, train(build_model)) for every model, in the order of `models`.
 
     The models are independent, so on the compiled paths they train side by side, one thread per
-    core: TensorFlow and XLA release Python's lock while they compile and run, and one model's
-    batch-size-1 steps keep about one core busy. Each model's numbers are the same either way.
+    core (`runner.in_order`): one model's batch-size-1 steps keep about one core busy. Each
+    model's numbers are the same either way.
     """
-    if not parallel or len(models) == 1 or training.resolve_method() != "compiled":
-        for name, build_model in models.items():
-            yield name, train(build_model)
-        return
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=min(len(models), os.cpu_count() or 1))
-    try:
-        futures = {name: pool.submit(train, build_model) for name, build_model in models.items()}
-        for name, future in futures.items():
-            yield name, future.result()
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+    parallel = parallel and training.resolve_method() == "compiled"
+    return runner.in_order(models, lambda name: train(models[name]), parallel)
 
 
 def run(script, models, args, title, claims_to_test=(), evaluate=None,

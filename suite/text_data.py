@@ -1,4 +1,4 @@
-"""Real text for the text scripts: sentences labelled by sentiment, and part-of-speech-tagged English.
+"""Real text for the text scripts: sentiment-labelled sentences, part-of-speech-tagged English.
 
 The corpora are the test corpora of Pattern (CLiPS, University of Antwerp), which Debian ships in
 its package python3-pattern. Their README says they are for personal use and not under the
@@ -17,9 +17,11 @@ A machine without apt can pass the downloaded .deb instead (`--corpus-package FI
 - wsj: 1,001 lines of Wall Street Journal text (Penn Treebank) in the same format.
 
 Every failure (no apt, no package lists, a refused download, a checksum that changed, a cache
-folder that cannot be written) is a `CorpusError` whose message is one line that says what to
-do; nothing half-written is left in the cache. The readers only need NumPy and the standard
-library, like cumsum_data.py.
+folder that cannot be written, a file that is not in the format) is a `CorpusError` whose message
+is one line that says what to do; nothing half-written is left in the cache. A script loads its
+corpora once its flags are parsed, through `loaded`, which answers such an error as a bad flag is
+answered: that line, exit status 2. The readers only need NumPy and the standard library, like
+cumsum_data.py.
 """
 
 import csv
@@ -29,6 +31,7 @@ import lzma
 import os
 import shutil
 import subprocess
+import sys
 import tarfile
 import tempfile
 from collections import Counter
@@ -37,6 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
+from suite import environment
 from suite.weights import seed_stream
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -75,6 +79,23 @@ CORPORA = {
 
 class CorpusError(Exception):
     """A corpus that cannot be had; the message is one line that says what to do."""
+
+
+def loaded(load, output_dir):
+    """load(), in a script whose flags are parsed. A corpus that cannot be had (CorpusError) is
+    one line naming the problem, exit status 2, as a bad flag is; the output folders the flags'
+    check proved, still empty, are removed again, so a refused run leaves nothing behind."""
+    try:
+        return load()
+    except CorpusError as error:
+        output_dir = Path(output_dir)
+        for folder in (output_dir / "plots", output_dir / "results", output_dir):
+            try:
+                folder.rmdir()  # only an empty folder goes
+            except OSError:
+                pass
+        sys.stderr.write(f"{environment.program()}: error: {error}\n")
+        raise SystemExit(2) from None
 
 
 def cache_dir():
@@ -157,7 +178,8 @@ def download_package(folder):
 
 
 def corpora_in_package(deb):
-    """{file name: bytes} of the corpora folder inside a .deb (an ar archive holding data.tar.xz)."""
+    """{file name: bytes} of the corpora folder inside a .deb (an ar archive holding
+    data.tar.xz)."""
     try:
         data = Path(deb).read_bytes()
     except OSError as error:
@@ -273,13 +295,19 @@ def build_vocabulary(token_lists, max_words=None, min_count=1):
 
 
 def encode(token_lists, vocabulary, max_length):
+    """`pad` of the sentences' word ids; a word outside the vocabulary is UNKNOWN."""
+    return pad([[vocabulary.get(word, UNKNOWN) for word in tokens[:max_length]]
+                for tokens in token_lists], max_length)
+
+
+def pad(id_lists, max_length):
     """An int32 array (sentences, max_length) of word ids, padded with 0 after each sentence and
     cut after max_length words (as keras.utils.pad_sequences with padding and truncating 'post')."""
-    encoded = np.full((len(token_lists), max_length), PAD, dtype=np.int32)
-    for row, tokens in enumerate(token_lists):
-        ids = [vocabulary.get(word, UNKNOWN) for word in tokens[:max_length]]
-        encoded[row, : len(ids)] = ids
-    return encoded
+    padded = np.full((len(id_lists), max_length), PAD, dtype=np.int32)
+    for row, ids in enumerate(id_lists):
+        ids = list(ids[:max_length])
+        padded[row, : len(ids)] = ids
+    return padded
 
 
 def split_indices(n_items, seed, fractions=(0.8, 0.1, 0.1)):

@@ -14,7 +14,7 @@ import pytest
 
 import lstm_baseline
 from conftest import command_of, script_command
-from suite import cli, environment, outputs
+from suite import environment, outputs
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 SCRIPTS = ["lstm_baseline", "bilstm_classify", "compare_directions", "compare_merge_modes",

@@ -317,6 +317,17 @@ def test_bad_corpus_exits_2_with_one_line(content, named, tmp_path, assert_flag_
     assert_flag_error(pos_tagging.main, ["--corpus", str(path), "--no-wsj"], named)
 
 
+def test_parse_args_reads_no_corpus(tmp_path, monkeypatch):
+    """Flags are parsed and checked without fetching or reading a corpus (main loads them): a
+    missing --corpus file and an empty cache without apt-get are no concern of parse_args."""
+    monkeypatch.setenv(text_data.CACHE_VARIABLE, str(tmp_path / "empty_cache"))
+    monkeypatch.setenv("PATH", str(tmp_path / "no_programs"))
+    for flags in (["--corpus", str(tmp_path / "missing.txt"), "--no-wsj"], []):
+        args = pos_tagging.parse_args(flags + ["--output-dir", str(tmp_path / "out")])
+        assert args.no_wsj == bool(flags)
+    assert not (tmp_path / "empty_cache").exists()
+
+
 def test_a_corpus_that_cannot_be_fetched_is_one_line(tmp_path, monkeypatch, assert_flag_error):
     """No corpus in the cache and no apt-get on PATH: one line that says what to do, exit 2."""
     monkeypatch.setenv(text_data.CACHE_VARIABLE, str(tmp_path / "empty_cache"))

@@ -15,7 +15,7 @@ import compare_directions
 from conftest import script_command
 from experiments import claims_atlas
 import lstm_baseline
-from suite import claims, cli, environment, resources
+from suite import claims, environment, resources
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 TINY = ["--epochs", "5", "--units", "2", "--eval-sequences", "5", "--quiet"]

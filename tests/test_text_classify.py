@@ -1,5 +1,6 @@
-"""text/text_classify.py: tiny end-to-end runs on CSVs written here, facts checked by hand (bags of
-words, the majority class, padding), and one-line refusals. No corpus and no network needed."""
+"""text/text_classify.py and suite/sentiment.py: tiny end-to-end runs on CSVs written here, facts
+checked by hand (bags of words, the majority class, padding), and one-line refusals. No corpus and
+no network needed."""
 
 import os
 import subprocess
@@ -10,9 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from suite import resources, sentiment, text_data, training
 from text import text_classify
-from suite import text_data
-from suite import training
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 TINY = ["--repeats", "2", "--epochs", "2", "--units", "2", "--embedding-dim", "2",
@@ -138,8 +138,8 @@ def test_imdb_reviews_are_split_and_padded_like_sentences(monkeypatch):
     # Ids as text_data numbers words: 0 pads, 1 is any other word, the most frequent is 2.
     assert asked == {"num_words": 30, "start_char": None, "oov_char": 1, "index_from": 1}
     assert sentences.n_classes == 2 and len(sentences.labels) == 40
-    splits = text_classify.encode_splits(sentences, seed=0, max_words=30, max_length=8)
-    assert [len(splits[split][1]) for split in text_classify.SPLITS] == [32, 4, 4]
+    splits = sentiment.encode_splits(sentences, seed=0, max_words=30, max_length=8)
+    assert [len(splits[split][1]) for split in sentiment.SPLITS] == [32, 4, 4]
     train_rows = text_data.split_indices(40, 0)[0]
     for row, ids in zip(train_rows, splits["train"][0]):
         review = sentences.ids[row][:8]  # cut after 8 words, padded with 0 after the review
@@ -169,11 +169,11 @@ def test_bag_of_words_model_is_a_logistic_regression():
 
 
 def test_majority_class_by_hand():
-    loss, accuracy = text_classify.majority_scores(np.array([0, 1, 1]), np.array([1, 0, 1, 1]), 2)
+    loss, accuracy = sentiment.majority_scores(np.array([0, 1, 1]), np.array([1, 0, 1, 1]), 2)
     assert accuracy == 0.75
     assert loss == pytest.approx(-(np.log(1 / 3) + 3 * np.log(2 / 3)) / 4)
     # A tie goes to the lower class; a class never seen in training costs the clipped log.
-    loss, accuracy = text_classify.majority_scores(np.array([0, 1]), np.array([1, 2]), 3)
+    loss, accuracy = sentiment.majority_scores(np.array([0, 1]), np.array([1, 2]), 3)
     assert accuracy == 0.0
     assert loss == pytest.approx(-(np.log(0.5) + np.log(1e-7)) / 2)
 
@@ -239,6 +239,28 @@ def test_corpus_that_cannot_be_fetched_is_one_line(tmp_path, monkeypatch, assert
     not_a_deb.write_text("not a package")
     assert_flag_error(text_classify.main, ["--corpus-package", str(not_a_deb)],
                       "is not a Debian package")
+
+
+def test_parse_args_reads_no_corpus(tmp_path, monkeypatch):
+    """Flags are parsed and checked without fetching or reading a corpus (main loads it): a
+    missing --data file and an empty cache without apt-get are no concern of parse_args."""
+    monkeypatch.setenv(text_data.CACHE_VARIABLE, str(tmp_path / "empty_cache"))
+    monkeypatch.setenv("PATH", str(tmp_path / "no_programs"))
+    for flags in (["--data", str(tmp_path / "missing.csv")], []):
+        args = text_classify.parse_args(flags + ["--output-dir", str(tmp_path / "out")])
+        assert args.data == (flags[1] if flags else None)
+    assert not (tmp_path / "empty_cache").exists()
+
+
+def test_a_run_larger_than_the_memory_is_refused_before_the_data_is_read(
+        tmp_path, monkeypatch, assert_flag_error):
+    """The script's own estimate (sentiment.memory) against 1 GiB of memory, provoked: 10**8
+    words of 16 floats, with Adam's two moments and a gradient, are about 24 GiB."""
+    monkeypatch.setattr(resources, "available_memory", lambda: 2**30)
+    assert_flag_error(text_classify.main, ["--max-words", str(10**8),
+                                           "--data", str(tmp_path / "missing.csv")],
+                      "argument --max-words: this run would hold about 23.8 GiB at once (the "
+                      "embedding table")
 
 
 def write_one_label(tmp_path):

@@ -21,22 +21,24 @@ from suite.text_data import CorpusError
 
 # ------------------------------------------------------------------------------------ readers
 
-POLARITY = ('\ufeff"1","the rock is destined to be the 21st century\'s new "" conan "" . \n"\n'
-            '"-1","effective but too-tepid biopic\n"\n'
-            '"1","if you sometimes like to go to the movies to have fun , \nwasabi is a good place '
-            'to start . \n"\n'
-            '"-1","it\'s , like , wow"\n')
+# Made-up sentences in the corpus's format: a byte-order mark, every field quoted, quotes doubled
+# inside a field, line breaks inside fields (after a sentence, and within one).
+POLARITY = ('\ufeff"1","a patient , generous film that earns its "" happy "" ending . \n"\n'
+            '"-1","handsome but too-tidy costume drama\n"\n'
+            '"1","if you ever want to spend an afternoon smiling , \nthis little caper is a fine '
+            'place to begin . \n"\n'
+            '"-1","it\'s , like , meh"\n')
 
 
 def test_polarity_rows_with_quotes_and_line_breaks_inside_fields(tmp_path):
     path = tmp_path / "polarity.csv"
     path.write_text(POLARITY, encoding="utf-8")
     texts, labels = text_data.read_labelled(path)
-    assert texts == ['the rock is destined to be the 21st century\'s new " conan " .',
-                     "effective but too-tepid biopic",
-                     "if you sometimes like to go to the movies to have fun , wasabi is a good "
-                     "place to start .",
-                     "it's , like , wow"]
+    assert texts == ['a patient , generous film that earns its " happy " ending .',
+                     "handsome but too-tidy costume drama",
+                     "if you ever want to spend an afternoon smiling , this little caper is a fine "
+                     "place to begin .",
+                     "it's , like , meh"]
     assert labels.tolist() == [1, 0, 1, 0]  # -1 (negative) is class 0, 1 (positive) class 1
 
 
@@ -93,6 +95,12 @@ def test_encode_pads_and_cuts_after_the_sentence_like_pad_sequences_post():
     assert encoded.tolist() == [[3, 1, 0], [2, 2, 3], [0, 0, 0]]
 
 
+def test_pad_cuts_and_pads_word_ids_after_the_sentence():
+    padded = text_data.pad([[5, 6, 7, 8], np.array([9]), []], 3)
+    assert padded.dtype == np.int32
+    assert padded.tolist() == [[5, 6, 7], [9, 0, 0], [0, 0, 0]]
+
+
 def test_splits_partition_the_items_and_depend_on_the_seed_only():
     train, validation, test = text_data.split_indices(1000, seed=7)
     assert (len(train), len(validation), len(test)) == (800, 100, 100)
@@ -103,11 +111,37 @@ def test_splits_partition_the_items_and_depend_on_the_seed_only():
     assert not np.array_equal(other[0], train)
 
 
+def test_a_corpus_that_cannot_be_had_after_parsing_is_one_line_and_leaves_nothing(tmp_path, capsys):
+    """`loaded`: the error's one line, exit status 2, and the output folders that parsing proved
+    removed again while they are empty; a folder that holds a file stays as it is."""
+    output_dir = tmp_path / "out"
+
+    def fails():
+        raise CorpusError("cannot read mine.csv: No such file or directory")
+
+    for folder in ("plots", "results"):
+        (output_dir / folder).mkdir(parents=True)
+    with pytest.raises(SystemExit) as exit_info:
+        text_data.loaded(fails, output_dir)
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert error.endswith(": error: cannot read mine.csv: No such file or directory\n")
+    assert len(error.splitlines()) == 1
+    assert not output_dir.exists()
+
+    (output_dir / "results").mkdir(parents=True)
+    (output_dir / "results" / "earlier.csv").write_text("model,seed\n")
+    with pytest.raises(SystemExit):
+        text_data.loaded(fails, output_dir)
+    assert (output_dir / "results" / "earlier.csv").exists()
+    assert text_data.loaded(lambda: "lines", output_dir) == "lines"
+
+
 # ------------------------------------------------------------------------------------ fetching
 
 FAKE = {"polarity": b'"1","good film"\n"-1","bad film"\n',
         "oanc": b"The/DT cat/NN sat/VBD ./.\n",
-        "wsj": b"Pierre/NNP Vinken/NNP ./.\n"}
+        "wsj": b"Marta/NNP Quill/NNP ./.\n"}
 
 
 def ar_member(name, data):

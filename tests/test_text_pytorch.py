@@ -1,11 +1,13 @@
-"""The sentiment classifier in plain PyTorch (`pytorch/text_classify_pytorch.py`) against the Keras one.
+"""The sentiment classifier in plain PyTorch (pytorch/text_classify_pytorch.py) against Keras's.
 
 Skipped without PyTorch (`make test-torch` installs it). The draws made without Keras against
 Keras's; the weight mapping on a hand-made layout; one forward pass of both models against
 Keras's with the same weights, padding and an empty sentence included; SpatialDropout1D's
 masks; a whole training run with dropout off against Keras's `fit` on JAX, number for number;
 the one place where Keras on TensorFlow trains differently; the script's files, its comparison
-with a Keras run, and that it never imports Keras. No corpus and no network needed.
+with a Keras run, and that it never imports Keras. Without PyTorch, or with a PyTorch that fails
+to import (both provoked), both plain PyTorch scripts answer --help and refuse a run in one line.
+No corpus and no network needed.
 """
 
 import json
@@ -19,8 +21,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from suite import pytorch_port, sentiment, weights
 from text import text_classify
-from suite import pytorch_port, weights
 from test_text_classify import PER_EPOCH_COLUMNS, SUMMARY_COLUMNS, write_corpus_format
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -48,7 +50,9 @@ def small(port, sentences, tmp_path_factory):
     """The small run's parsed flags and seed 0's splits."""
     args = port.parse_args(SMALL + ["--data", str(sentences), "--output-dir",
                                     str(tmp_path_factory.mktemp("unused"))])
-    return args, text_classify.encode_splits(args.sentences, 0, args.max_words, args.max_length)
+    read = sentiment.read_sentences(args)
+    args.n_classes = read.n_classes
+    return args, sentiment.encode_splits(read, 0, args.max_words, args.max_length)
 
 
 def keras_model(name, args, dropout=0.4):
@@ -170,9 +174,12 @@ def test_a_dropout_mask_is_one_per_sentence_and_channel(port):
 # Keras's fit on JAX, in a process of its own whatever backend this test process has.
 KERAS_ON_JAX = """
 import functools, json, sys
+from suite import sentiment
 from text import text_classify
 args = text_classify.parse_args(sys.argv[1:])
-data = {0: text_classify.encode_splits(args.sentences, 0, args.max_words, args.max_length)}
+sentences = sentiment.read_sentences(args)
+args.n_classes = sentences.n_classes
+data = {0: sentiment.encode_splits(sentences, 0, args.max_words, args.max_length)}
 rows = {}
 for name in ("bilstm_con", "lstm_forw"):
     build = functools.partial(text_classify.build_model, name, args.max_words, args.max_length,
@@ -244,7 +251,7 @@ def test_the_script_writes_the_keras_scripts_columns_and_compares_with_a_keras_r
     results = tmp_path / "out" / "results"
     assert list(pd.read_csv(results / "text_classify_pytorch.csv").columns) == PER_EPOCH_COLUMNS
     assert list(summary.columns) == SUMMARY_COLUMNS
-    assert set(summary["model"]) == {"bilstm_con", "lstm_forw", text_classify.MAJORITY}
+    assert set(summary["model"]) == {"bilstm_con", "lstm_forw", sentiment.MAJORITY}
     assert (tmp_path / "out" / "plots" / "text_classify_pytorch.png").stat().st_size > 0
     record = pd.read_csv(results / "text_classify_pytorch_run.csv")
     assert record["backend"].iloc[0].startswith("plain PyTorch")
@@ -264,7 +271,7 @@ def test_the_script_writes_the_keras_scripts_columns_and_compares_with_a_keras_r
 
 def test_the_committed_keras_run_is_compared_only_with_its_own_settings(port):
     parser = port.cli.ArgumentParser()
-    text_classify.add_arguments(parser)
+    sentiment.add_arguments(parser, text_classify.MODELS)
     defaults = parser.parse_args([])
     assert port.committed_settings(defaults)
     assert not port.committed_settings(parser.parse_args(["--units", "32"]))
@@ -284,7 +291,7 @@ def test_the_committed_comparison_follows_from_the_committed_summaries(port):
     keras_summary = keras_summary[keras_summary["model"].isin(port.MODELS)]
     both = port.side_by_side(ours, keras_summary.assign(model=keras_summary["model"] + "/keras"))
     assert (both.groupby("model")["seed"].nunique() == 30).all()
-    recomputed = port.compare_frameworks(both, list(port.MODELS))
+    recomputed = sentiment.compare(both, port.claims_to_test(list(port.MODELS)))
     committed = pd.read_csv(results / "text_classify_pytorch_comparison.csv")
     pd.testing.assert_frame_equal(recomputed, committed, check_exact=False, atol=1e-12)
     accuracy = committed[committed["measure"] == "test_accuracy"]
@@ -306,3 +313,64 @@ def test_the_script_never_imports_keras(port, sentences, tmp_path, without_keras
         env=without_keras)
     assert completed.returncode == 0, completed.stderr
     assert (tmp_path / "out" / "results" / "text_classify_pytorch.csv").exists()
+
+
+# ---------------------------------------------------------------- without PyTorch
+
+
+PLAIN_PYTORCH_SCRIPTS = ["pytorch.text_classify_pytorch", "pytorch.bilstm_pytorch"]
+
+
+def run_without_torch(script, argv, env=None):
+    """`python -m script argv` in a Python where importing torch fails: sys.modules['torch'] =
+    None hides it, as on a machine without PyTorch."""
+    program = ("import runpy, sys\n"
+               "sys.modules['torch'] = None\n"
+               f"sys.argv = ['{script}', *{list(argv)!r}]\n"
+               f"runpy.run_module('{script}', run_name='__main__')\n")
+    return subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                          cwd=REPOSITORY, env=env)
+
+
+@pytest.mark.parametrize("script", PLAIN_PYTORCH_SCRIPTS)
+def test_help_answers_without_pytorch(script):
+    completed = run_without_torch(script, ["--help"])
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.startswith("usage:") and "--output-dir" in completed.stdout
+    assert "plain PyTorch" in completed.stdout  # the docstring's title
+
+
+def test_the_sentiment_script_says_in_its_help_that_it_needs_pytorch():
+    completed = run_without_torch("pytorch.text_classify_pytorch", ["--help"])
+    assert "It needs PyTorch" in completed.stdout and "make test-torch" in completed.stdout
+
+
+def test_a_sentiment_run_without_pytorch_says_how_to_install_it(tmp_path):
+    completed = run_without_torch("pytorch.text_classify_pytorch",
+                                  ["--output-dir", str(tmp_path / "out")])
+    assert completed.returncode == 2
+    assert completed.stdout == ""
+    assert len(completed.stderr.strip().splitlines()) == 1, completed.stderr
+    assert "torch==2.13.0" in completed.stderr and "make test-torch" in completed.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("error", ["ImportError", "OSError"])
+@pytest.mark.parametrize("script", PLAIN_PYTORCH_SCRIPTS)
+def test_a_pytorch_that_fails_to_import_is_one_line(script, error, tmp_path):
+    """A torch package that is there but raises as it is imported (a broken or mismatched
+    build, provoked by a fake one on PYTHONPATH): one line naming it and how to reinstall it,
+    exit status 2, nothing written."""
+    (tmp_path / "fake" / "torch").mkdir(parents=True)
+    (tmp_path / "fake" / "torch" / "__init__.py").write_text(
+        f"raise {error}('libtorch_cpu.so: cannot open shared object file')\n")
+    completed = subprocess.run(
+        [sys.executable, "-m", script, "--output-dir", str(tmp_path / "out")],
+        capture_output=True, text=True, cwd=REPOSITORY,
+        env={**os.environ, "PYTHONPATH": str(tmp_path / "fake")})
+    assert completed.returncode == 2, completed.stderr
+    error_line = completed.stderr.strip()
+    assert len(error_line.splitlines()) == 1, completed.stderr
+    assert "torch is installed but fails to import" in error_line
+    assert f"{error}: libtorch_cpu.so" in error_line and "make test-torch" in error_line
+    assert not (tmp_path / "out").exists()

@@ -18,6 +18,14 @@ pieces of at most that many words, so no word is lost; each piece is padded to o
     python -m text.pos_tagging --model lstm_forw bilstm_con bilstm_sum --repeats 6
 """
 
+if not __package__:  # run as a file, not as a module: the imports below would fail
+    import sys
+
+    sys.stderr.write("error: run it from the repository root as a module:\n"
+                     "    python -m text.pos_tagging\n")
+    raise SystemExit(2)
+
+import functools
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -26,11 +34,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from suite import text_data
-from suite import cli, environment
-from suite.weights import seed_stream
+from suite import claims, cli, environment, outputs, plotting, runner, tables, text_data
 from suite.claims import Claim
 from suite.layers import reverse_time
+from suite.weights import seed_stream
 
 SCRIPT = "pos_tagging"
 MERGE_MODES = {"bilstm_con": "concat", "bilstm_sum": "sum", "bilstm_mul": "mul",
@@ -110,6 +117,34 @@ def reference_tags(words, table, unknown_tag):
 
 
 # ---------------------------------------------------------------- data
+
+
+MIN_LINES = 10  # a split of fewer lines leaves a part empty
+
+
+@dataclass
+class Corpora:
+    """The tagged lines of a run, each a list of (word, tag) pairs, and their files."""
+
+    lines: list
+    path: Path
+    wsj_lines: list = None  # the second test set; None with --no-wsj
+    wsj_path: Path = None
+
+
+def read_corpora(args):
+    """The lines the flags name, fetched or read; a corpus that cannot be had, or too small to
+    split, raises text_data.CorpusError."""
+    path = args.corpus or text_data.fetch("oanc", args.corpus_package)
+    lines = text_data.read_tagged(path)
+    if len(lines) < MIN_LINES:
+        raise text_data.CorpusError(f"{path} has {len(lines)} tagged lines; the split into "
+                                    f"training, validation and test lines needs at least "
+                                    f"{MIN_LINES}")
+    if args.no_wsj:
+        return Corpora(lines, path)
+    wsj_path = args.wsj or text_data.fetch("wsj", args.corpus_package)
+    return Corpora(lines, path, text_data.read_tagged(wsj_path), wsj_path)
 
 
 def bucket_widths(max_length):
@@ -195,6 +230,18 @@ def prepare_seed(seed, sentences, wsj_sentences, tag_ids, args):
             data.reference[name] = np.array(
                 [tag_ids.get(tag, -1) for tag in reference_tags(tokens.words, table, unknown_tag)])
     return data
+
+
+def prepare_seeds(corpora, args, timing):
+    """The tag set of the lines, and every seed's `SeedData`."""
+    tag_names = sorted({tag for line in corpora.lines for _, tag in line})
+    tag_ids = {tag: i for i, tag in enumerate(tag_names)}
+    start = time.perf_counter()
+    seed_data = [prepare_seed(seed, corpora.lines, corpora.wsj_lines, tag_ids, args)
+                 for seed in tables.seeds_of(args)]
+    timing["splitting, vocabularies, encoding, reference"] += time.perf_counter() - start
+    timing["start: Python, flags, corpora, Keras"] = start - args.started
+    return tag_names, seed_data
 
 
 def training_batches(tokens, batch_size, rng):
@@ -351,6 +398,59 @@ def breakdown_rows(model_name, data, predicted, tag_names):
     return by_tag, by_position
 
 
+@dataclass
+class Rows:
+    """A run's tidy rows as they come, one list per table."""
+
+    epochs: list = field(default_factory=list)
+    summary: list = field(default_factory=list)
+    by_tag: list = field(default_factory=list)
+    by_position: list = field(default_factory=list)
+
+    def add_scores(self, model_name, data, predicted, tag_names, params, seconds):
+        """One seed's scores of a model (or of the reference) on the test sets."""
+        self.summary.append(summary_row(model_name, data, predicted, params, seconds))
+        by_tag, by_position = breakdown_rows(model_name, data, predicted["test"], tag_names)
+        self.by_tag += by_tag
+        self.by_position += by_position
+
+
+def score_reference(seed_data, tag_names, rows):
+    """The reference's scores, as one more model in every table; its validation accuracy, the
+    mean over the seeds, is returned for the plot."""
+    for data in seed_data:
+        predicted = {name: data.reference[name] for name in ("test", "wsj")
+                     if name in data.reference}
+        rows.add_scores(REFERENCE, data, predicted, tag_names, 0, 0.0)
+    return np.mean([accuracy(data.reference["validation"], data.validation.tags)
+                    for data in seed_data])
+
+
+def train_model(name, seed_data, tag_names, args, rows, timing):
+    """Build model `name` once, then train it from every seed's initial weights; its rows go
+    into `rows`."""
+    from suite import training  # Keras, with the backend's settings
+
+    start = time.perf_counter()
+    model = build_model(name, args.max_words, len(tag_names), args.embedding_dim, args.units,
+                        args.learning_rate)
+    optimizer_initial = training.optimizer_state(model)
+    compile_programs(model, seed_data[0], args)
+    timing["building and compiling the models"] += time.perf_counter() - start
+    for data in seed_data:
+        start = time.perf_counter()
+        epochs, predicted = train_seed(model, data, args, optimizer_initial, timing)
+        seconds = time.perf_counter() - start
+        rows.epochs += [{"model": name, "seed": data.seed, **row} for row in epochs]
+        rows.add_scores(name, data, predicted, tag_names, model.count_params(),
+                        round(seconds, 2))
+        if not args.quiet:
+            print(f"Trained {name}, seed {data.seed}: {args.epochs} epochs in {seconds:.1f} s; "
+                  f"val_accuracy {epochs[-1]['val_accuracy']:.4f}, test accuracy "
+                  f"{rows.summary[-1]['test_accuracy']:.4f}", flush=True)
+        runner.check_finite([row["loss"] for row in epochs], name, data.seed)
+
+
 # ---------------------------------------------------------------- claims
 
 
@@ -382,8 +482,6 @@ def claims_for(models):
 def plot(epochs, summary, by_tag, by_position, reference_validation, title):
     """Learning curves, accuracy by position from each end and by tag, from the tidy tables."""
     import matplotlib.pyplot as plt
-
-    from suite import plotting
 
     fig = plt.figure(figsize=(15, 15))
     grid = fig.add_gridspec(3, 2)
@@ -454,15 +552,10 @@ def plot(epochs, summary, by_tag, by_position, reference_validation, title):
     return fig
 
 
-def mean_and_spread(values):
-    spread = f" ± {values.std(ddof=1):.3f}" if len(values) > 1 else ""
-    return f"{values.mean():.3f}{spread}"
-
-
 def summary_table(summary):
     measures = [c for c in ("test_accuracy", "unseen_accuracy", "wsj_accuracy",
                             "wsj_unseen_accuracy", "train_seconds") if c in summary]
-    rows = [{"model": name, **{m: mean_and_spread(group[m]) for m in measures}}
+    rows = [{"model": name, **{m: tables.mean_and_spread(group[m]) for m in measures}}
             for name, group in summary.groupby("model", sort=False)]
     return (pd.DataFrame(rows).to_string(index=False)
             + "\n(mean ± standard deviation over seeds; accuracy = share of words tagged right; "
@@ -494,6 +587,60 @@ def position_table(by_position):
     return (table.mean().unstack("model").round(3).to_string()
             + f"\n(mean test accuracy over seeds; position {POSITIONS} holds every word "
               f"{POSITIONS} or more from that end)")
+
+
+@dataclass
+class Results:
+    """What a run measured: the tables it writes."""
+
+    epochs: pd.DataFrame
+    summary: pd.DataFrame
+    comparison: pd.DataFrame
+    by_tag: pd.DataFrame
+    by_position: pd.DataFrame
+    timing: pd.DataFrame
+
+    def files(self):
+        """{file under the output folder: table}."""
+        return {f"results/{SCRIPT}.csv": self.epochs,
+                f"results/{SCRIPT}_summary.csv": self.summary,
+                f"results/{SCRIPT}_comparison.csv": self.comparison,
+                f"results/{SCRIPT}_by_tag.csv": self.by_tag,
+                f"results/{SCRIPT}_by_position.csv": self.by_position,
+                f"results/{SCRIPT}_timing.csv": self.timing}
+
+
+def tabulate(rows, reference_validation, corpora, args, timing):
+    """The run's `Results` and its plot, from its rows."""
+    start = time.perf_counter()
+    epochs, summary = pd.DataFrame(rows.epochs), pd.DataFrame(rows.summary)
+    by_tag, by_position = pd.DataFrame(rows.by_tag), pd.DataFrame(rows.by_position)
+    comparison = claims.compare(summary, [claim for claim in claims_for(args.model)
+                                          if claim.measure in summary])
+    title = (f"Part-of-speech tagging on {corpora.path.name}: {args.units} units, "
+             f"embedding {args.embedding_dim}, {args.epochs} epochs, {cli.describe_seeds(args)}")
+    figure = plot(epochs, summary, by_tag, by_position, reference_validation, title)
+    timing["tables and plot"] += time.perf_counter() - start
+    timing_table = pd.DataFrame(
+        [{"phase": phase, "seconds": round(seconds, 1)} for phase, seconds in timing.items()])
+    return Results(epochs, summary, comparison, by_tag, by_position, timing_table), figure
+
+
+def print_results(results, args):
+    print()
+    print(summary_table(results.summary))
+    print()
+    print(claims.comparison_table(results.comparison))
+    if args.quiet:
+        return
+    gains = tag_gain_table(results.by_tag)
+    if gains is not None:
+        print("\nWhere the BiLSTM gains over the forward LSTM, by tag:")
+        print(gains)
+    print("\nTest accuracy by position in the line:")
+    print(position_table(results.by_position))
+    print("\nTime spent (s):")
+    print(results.timing.to_string(index=False))
 
 
 # ---------------------------------------------------------------- command line
@@ -538,134 +685,30 @@ def parse_args(argv=None):
         if not 0 < args.learning_rate < 1:
             parser.error(f"argument --learning-rate: must be between 0 and 1, got "
                          f"{args.learning_rate}")
-        try:
-            read_corpora(args)
-        except text_data.CorpusError as error:
-            parser.error(str(error))
 
     return cli.parse(parser, argv, check=check)
 
 
-MIN_LINES = 10  # a split of fewer lines leaves a part empty
-
-
-def read_corpora(args):
-    """Fetch or read the lines (CorpusError on failure); kept on args for main."""
-    path = args.corpus or text_data.fetch("oanc", args.corpus_package)
-    args.sentences = text_data.read_tagged(path)
-    if len(args.sentences) < MIN_LINES:
-        raise text_data.CorpusError(f"{path} has {len(args.sentences)} tagged lines; the split "
-                                    f"into training, validation and test lines needs at least "
-                                    f"{MIN_LINES}")
-    args.corpus_path = path
-    args.wsj_sentences, args.wsj_path = None, None
-    if not args.no_wsj:
-        args.wsj_path = args.wsj or text_data.fetch("wsj", args.corpus_package)
-        args.wsj_sentences = text_data.read_tagged(args.wsj_path)
-
-
 def main(argv=None):
     args = parse_args(argv)
+    corpora = text_data.loaded(functools.partial(read_corpora, args), args.output_dir)
+    keras = environment.import_keras()  # now that the flags and the corpora are good
     timing = Counter()
-    from suite import outputs, training  # loads Keras, now that the flags and corpora are good
-
-    keras = training.keras
     with outputs.kept_on_interrupt():
-        tag_names = sorted({tag for sentence in args.sentences for _, tag in sentence})
-        tag_ids = {tag: i for i, tag in enumerate(tag_names)}
-        seeds = list(range(args.seed, args.seed + args.repeats))
-        start = time.perf_counter()
-        seed_data = [prepare_seed(seed, args.sentences, args.wsj_sentences, tag_ids, args)
-                     for seed in seeds]
-        timing["splitting, vocabularies, encoding, reference"] += time.perf_counter() - start
-        timing["start: Python, flags, corpora, Keras"] = start - args.started
+        tag_names, seed_data = prepare_seeds(corpora, args, timing)
         if not args.quiet:
-            print(f"{len(args.sentences):,} lines from {args.corpus_path.name}, "
-                  f"{len(tag_names)} tags; {cli.describe_seeds(args)}; backend "
-                  f"{keras.backend.backend()}", flush=True)
-
-        epoch_rows, summary_rows, tag_rows, position_rows = [], [], [], []
-        for data in seed_data:  # the reference, as one more model in every table
-            predicted = {name: data.reference[name] for name in ("test", "wsj")
-                         if name in data.reference}
-            summary_rows.append(summary_row(REFERENCE, data, predicted, 0, 0.0))
-            by_tag, by_position = breakdown_rows(REFERENCE, data, predicted["test"], tag_names)
-            tag_rows += by_tag
-            position_rows += by_position
-        reference_validation = np.mean([accuracy(d.reference["validation"], d.validation.tags)
-                                        for d in seed_data])
+            print(f"{len(corpora.lines):,} lines from {corpora.path.name}, {len(tag_names)} "
+                  f"tags; {cli.describe_seeds(args)}; backend {keras.backend.backend()}",
+                  flush=True)
+        rows = Rows()
+        reference_validation = score_reference(seed_data, tag_names, rows)
         for name in args.model:
-            start = time.perf_counter()
-            model = build_model(name, args.max_words, len(tag_names), args.embedding_dim,
-                                args.units, args.learning_rate)
-            optimizer_initial = training.optimizer_state(model)
-            compile_programs(model, seed_data[0], args)
-            timing["building and compiling the models"] += time.perf_counter() - start
-            for data in seed_data:
-                start = time.perf_counter()
-                rows, predicted = train_seed(model, data, args, optimizer_initial, timing)
-                seconds = time.perf_counter() - start
-                epoch_rows += [{"model": name, "seed": data.seed, **row} for row in rows]
-                summary_rows.append(summary_row(name, data, predicted, model.count_params(),
-                                                round(seconds, 2)))
-                by_tag, by_position = breakdown_rows(name, data, predicted["test"], tag_names)
-                tag_rows += by_tag
-                position_rows += by_position
-                if not args.quiet:
-                    last = rows[-1]
-                    print(f"Trained {name}, seed {data.seed}: {args.epochs} epochs in "
-                          f"{seconds:.1f} s; val_accuracy {last['val_accuracy']:.4f}, test "
-                          f"accuracy {summary_rows[-1]['test_accuracy']:.4f}", flush=True)
-                if not np.isfinite([row["loss"] for row in rows]).all():
-                    raise SystemExit(f"error: {name} with seed {data.seed} produced a non-finite "
-                                     "loss; nothing was written")
-
-        start = time.perf_counter()
-        epochs = pd.DataFrame(epoch_rows)
-        summary = pd.DataFrame(summary_rows)
-        by_tag, by_position = pd.DataFrame(tag_rows), pd.DataFrame(position_rows)
-        from suite import claims
-
-        comparison = claims.compare(summary, [claim for claim in claims_for(args.model)
-                                              if claim.measure in summary])
-        title = (f"Part-of-speech tagging on {args.corpus_path.name}: {args.units} units, "
-                 f"embedding {args.embedding_dim}, {args.epochs} epochs, "
-                 f"{cli.describe_seeds(args)}")
-        figure = plot(epochs, summary, by_tag, by_position, reference_validation, title)
-        timing["tables and plot"] += time.perf_counter() - start
-        timing_table = pd.DataFrame(
-            [{"phase": phase, "seconds": round(seconds, 1)} for phase, seconds in timing.items()])
-        tables = {f"results/{SCRIPT}.csv": epochs, f"results/{SCRIPT}_summary.csv": summary,
-                  f"results/{SCRIPT}_comparison.csv": comparison,
-                  f"results/{SCRIPT}_by_tag.csv": by_tag,
-                  f"results/{SCRIPT}_by_position.csv": by_position,
-                  f"results/{SCRIPT}_timing.csv": timing_table}
-        outputs.write_results(args.output_dir, tables, {f"plots/{SCRIPT}.png": figure},
+            train_model(name, seed_data, tag_names, args, rows, timing)
+        results, figure = tabulate(rows, reference_validation, corpora, args, timing)
+        outputs.write_results(args.output_dir, results.files(), {f"plots/{SCRIPT}.png": figure},
                               name=SCRIPT, quiet=args.quiet, run=args)
-    print()
-    print(summary_table(summary))
-    print()
-    print(claims.comparison_table(comparison))
-    gains = tag_gain_table(by_tag)
-    if gains is not None and not args.quiet:
-        print("\nWhere the BiLSTM gains over the forward LSTM, by tag:")
-        print(gains)
-    if not args.quiet:
-        print("\nTest accuracy by position in the line:")
-        print(position_table(by_position))
-        print("\nTime spent (s):")
-        print(timing_table.to_string(index=False))
-    return Results(epochs, summary, comparison, by_tag, by_position, timing_table)
-
-
-@dataclass
-class Results:
-    epochs: pd.DataFrame
-    summary: pd.DataFrame
-    comparison: pd.DataFrame
-    by_tag: pd.DataFrame
-    by_position: pd.DataFrame
-    timing: pd.DataFrame
+    print_results(results, args)
+    return results
 
 
 if __name__ == "__main__":
