@@ -30,13 +30,20 @@ def build_model(n_timesteps=10, units=20, merge_mode="concat"):
     return model
 
 
-# Trained with the tutorial's loop, as lstm_baseline.py shows it: for each of 1,000 epochs a
-# fresh sequence from get_sequence and one model.fit(X, y, epochs=1, batch_size=1). The compiled
-# path of experiment.run takes exactly these steps; --literal runs the fit loop itself.
+# The tutorial trains the BiLSTM with the same loop as the LSTM, in its own words:
+#
+#     # train LSTM
+#     for epoch in range(1000):
+#         # generate new random sequence
+#         X,y = get_sequence(n_timesteps)
+#         # fit model for one epoch on this sequence
+#         model.fit(X, y, epochs=1, batch_size=1, verbose=2)
+#
+# experiment.run takes exactly these steps in one compiled program; --literal runs this loop.
 
 
 def parse_args(argv=None):
-    parser = cli.ArgumentParser(description=__doc__)
+    parser = cli.ArgumentParser(__name__, description=__doc__)
     cli.add_common_arguments(parser, epochs=1000, repeats=1)
     cli.add_literal_argument(parser)
     return cli.parse(parser, argv, memory=resources.section_memory)

@@ -88,7 +88,7 @@ CLAIMS = [
 
 
 def parse_args(argv=None):
-    parser = cli.ArgumentParser(description=__doc__)
+    parser = cli.ArgumentParser(__name__, description=__doc__)
     cli.add_common_arguments(parser, epochs=250, repeats=30)
     cli.add_literal_argument(parser)
     cli.add_heldout_argument(parser)

@@ -38,13 +38,21 @@ def get_models(n_timesteps, units, merge_modes):
     }
 
 
-# Each model trains with the tutorial's train_model, as compare_directions.py shows it: 250
-# epochs, each a fresh sequence and one model.fit(X, y, epochs=1, batch_size=1), its loss kept.
-# The compiled path of experiment.run takes exactly these steps; --literal runs the fit loop.
+# Each merge mode trains with the tutorial's train_model, in its own words:
+#
+#     for _ in range(250):
+#         # generate new random sequence
+#         X,y = get_sequence(n_timesteps)
+#         # fit model for one epoch on this sequence
+#         hist = model.fit(X, y, epochs=1, batch_size=1, verbose=0)
+#         loss.append(hist.history['loss'][0])
+#
+# experiment.run takes exactly these steps for every mode and seed in compiled programs, each
+# seed's sequences the same for every mode; --literal runs this loop.
 
 
 def parse_args(argv=None):
-    parser = cli.ArgumentParser(description=__doc__)
+    parser = cli.ArgumentParser(__name__, description=__doc__)
     cli.add_common_arguments(parser, epochs=250, repeats=30)
     cli.add_literal_argument(parser)
     parser.add_argument("--merge-modes", nargs="+", choices=list(MODEL_NAMES),

@@ -27,7 +27,7 @@ SECTIONS = [lstm_baseline, bilstm_classify, compare_directions, compare_merge_mo
 
 
 def parse_args(argv=None):
-    parser = cli.ArgumentParser(description=__doc__)
+    parser = cli.ArgumentParser(__name__, description=__doc__)
     cli.add_output_argument(parser)
     parser.add_argument("--quiet", action="store_true", help="print only the final tables")
     return cli.parse(parser, argv)

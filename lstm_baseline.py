@@ -46,7 +46,7 @@ def build_model(n_timesteps=10, units=20, go_backwards=False):
 
 
 def parse_args(argv=None):
-    parser = cli.ArgumentParser(description=__doc__)
+    parser = cli.ArgumentParser(__name__, description=__doc__)
     cli.add_common_arguments(parser, epochs=1000, repeats=1)
     cli.add_literal_argument(parser)
     return cli.parse(parser, argv, memory=resources.section_memory)

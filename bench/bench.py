@@ -28,8 +28,8 @@ results/benchmark_commands.csv.
 if not __package__:  # run as a file, not as a module: the imports below would fail
     import sys
 
-    sys.stderr.write("error: run it from the repository root as a module:\n"
-                     "    python -m bench.bench\n")
+    sys.stderr.write("error: run it from the repository root as a module: "
+                     "python -m bench.bench\n")
     raise SystemExit(2)
 
 import argparse
@@ -247,7 +247,7 @@ def measure_demo_passes():
 
 
 def parse_args(argv=None):
-    parser = cli.ArgumentParser(description=__doc__)
+    parser = cli.ArgumentParser(__name__, description=__doc__)
     parser.add_argument("--backends", nargs="+", default=["tensorflow", "jax"],
                         choices=["tensorflow", "jax", "torch"], help="backends to measure")
     parser.add_argument("--tutorial-steps", type=cli.positive_int, default=200,

@@ -8,6 +8,18 @@ a reader running the tutorial would.
     python -m bench.tutorial_bilstm
 """
 
+import sys
+
+# The tutorial's script takes no flags: --help prints the page above, any other flag is refused.
+if sys.argv[1:] in (["-h"], ["--help"]):
+    print(__doc__.strip())
+    raise SystemExit(0)
+if sys.argv[1:]:
+    sys.stderr.write(f"error: the tutorial's script takes no flags, got: {' '.join(sys.argv[1:])}"
+                     "\n")
+    raise SystemExit(2)
+
+# The tutorial's own imports.
 from random import random
 
 from keras.layers import LSTM, Bidirectional, Dense, Input, TimeDistributed

@@ -15,15 +15,16 @@ a plot, and several seeds with --repeats.
 if not __package__:  # run as a file, not as a module: the imports below would fail
     import sys
 
-    sys.stderr.write("error: run it from the repository root as a module:\n"
-                     "    python -m book.bilstm_book\n")
+    sys.stderr.write("error: run it from the repository root as a module: "
+                     "python -m book.bilstm_book\n")
     raise SystemExit(2)
 
-from suite import cli, resources  # first: a Python without the requirements gets one line
+from suite import cli, resources
 import numpy as np
 
 from bilstm_classify import build_model
 from suite.book_chapter import BOOK_EVALUATION, BOOK_PREDICTIONS, evaluate_as_the_book
+
 
 def book_evaluation(results, build, args):
     """Each trained model scored as the book does, with `model.evaluate` on 100 fresh sequences.
@@ -60,8 +61,14 @@ def print_book_evaluation(evaluation, predictions, args):
               % (expected, predicted, np.array_equal(expected, predicted)))
 
 
+def memory_needed(args):
+    """The book's run: --sequences training sequences per seed, ten to a batch."""
+    return resources.training_memory(args.repeats, args.timesteps, args.units, args.sequences,
+                                     args.eval_sequences, sequences_flag="--sequences")
+
+
 def parse_args(argv=None):
-    parser = cli.ArgumentParser(description=__doc__)
+    parser = cli.ArgumentParser(__name__, description=__doc__)
     cli.add_common_arguments(parser, epochs=None, repeats=1, units=50)
     parser.add_argument("--sequences", type=cli.positive_int, default=50_000,
                         help="training sequences, each seen once")
@@ -70,10 +77,6 @@ def parse_args(argv=None):
     return cli.parse(parser, argv, check=lambda args: cli.check_whole_batches(
         parser, args.sequences, args.batch_size), memory=memory_needed)
 
-
-def memory_needed(args):
-    return resources.training_memory(args.repeats, args.timesteps, args.units, args.sequences,
-                                     args.eval_sequences, sequences_flag="--sequences")
 
 
 def main(argv=None):

@@ -19,8 +19,8 @@ only those n sequences: one run per configuration measures every budget.
 if not __package__:  # run as a file, not as a module: the imports below would fail
     import sys
 
-    sys.stderr.write("error: run it from the repository root as a module:\n"
-                     "    python -m book.smallest_model\n")
+    sys.stderr.write("error: run it from the repository root as a module: "
+                     "python -m book.smallest_model\n")
     raise SystemExit(2)
 
 from suite import cli, resources
@@ -145,7 +145,7 @@ def memory_needed(args):
 
 
 def parse_args(argv=None):
-    parser = cli.ArgumentParser(description=__doc__)
+    parser = cli.ArgumentParser(__name__, description=__doc__)
     parser.add_argument("--units", type=cli.positive_int, nargs="+",
                         default=[1, 2, 5, 10, 20, 50], help="memory units of each LSTM direction")
     parser.add_argument("--batch-sizes", type=cli.positive_int, nargs="+",

@@ -15,8 +15,8 @@ whole-sequence accuracy, the share of held-out sequences with every step right.
 if not __package__:  # run as a file, not as a module: the imports below would fail
     import sys
 
-    sys.stderr.write("error: run it from the repository root as a module:\n"
-                     "    python -m book.sweep_sequence_length\n")
+    sys.stderr.write("error: run it from the repository root as a module: "
+                     "python -m book.sweep_sequence_length\n")
     raise SystemExit(2)
 
 import argparse
@@ -90,7 +90,7 @@ def printed_table(table):
 
 
 def parse_args(argv=None):
-    parser = cli.ArgumentParser(description=__doc__)
+    parser = cli.ArgumentParser(__name__, description=__doc__)
     parser.add_argument("--units", type=cli.positive_int, nargs="+",
                         default=[1, 2, 5, 10, 20, 50], help="memory units of each LSTM direction")
     parser.add_argument("--timesteps", type=cli.positive_int, nargs="+",

@@ -17,8 +17,8 @@ the model after 250 of 1,000 epochs is the model of a 250-epoch run).
 if not __package__:  # run as a file, not as a module: the imports below would fail
     import sys
 
-    sys.stderr.write("error: run it from the repository root as a module:\n"
-                     "    python -m experiments.claims_atlas\n")
+    sys.stderr.write("error: run it from the repository root as a module: "
+                     "python -m experiments.claims_atlas\n")
     raise SystemExit(2)
 
 import argparse
@@ -201,7 +201,7 @@ def printed_table(atlas):
 
 
 def parse_args(argv=None):
-    parser = cli.ArgumentParser(description=__doc__)
+    parser = cli.ArgumentParser(__name__, description=__doc__)
     parser.add_argument("--timesteps", type=cli.positive_int, nargs="+", default=[5, 10, 20, 40],
                         help="sequence lengths of the grid")
     parser.add_argument("--units", type=cli.positive_int, nargs="+", default=[5, 10, 20, 50],

@@ -22,8 +22,8 @@ the tutorial; 30 seeds), then reads their states on held-out sequences:
 if not __package__:  # run as a file, not as a module: the imports below would fail
     import sys
 
-    sys.stderr.write("error: run it from the repository root as a module:\n"
-                     "    python -m experiments.inside_the_model\n")
+    sys.stderr.write("error: run it from the repository root as a module: "
+                     "python -m experiments.inside_the_model\n")
     raise SystemExit(2)
 
 from suite import cli, resources
@@ -313,7 +313,7 @@ def plot_thresholds(ax, thresholds):
 
 
 def parse_args(argv=None):
-    parser = cli.ArgumentParser(description=__doc__)
+    parser = cli.ArgumentParser(__name__, description=__doc__)
     cli.add_common_arguments(parser, epochs=1000, repeats=30)
     parser.set_defaults(eval_sequences=2000)
 

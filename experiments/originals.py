@@ -24,8 +24,8 @@ held-out sequences, and is rare when that probability is under 1%.
 if not __package__:  # run as a file, not as a module: the imports below would fail
     import sys
 
-    sys.stderr.write("error: run it from the repository root as a module:\n"
-                     "    python -m experiments.originals\n")
+    sys.stderr.write("error: run it from the repository root as a module: "
+                     "python -m experiments.originals\n")
     raise SystemExit(2)
 
 import argparse
@@ -259,7 +259,7 @@ def printed_table(table):
 
 
 def parse_args(argv=None):
-    parser = cli.ArgumentParser(description=__doc__)
+    parser = cli.ArgumentParser(__name__, description=__doc__)
     cli.add_run_arguments(parser, repeats=30)
     parser.add_argument("--epochs", type=cli.int_at_least(5), default=1000,
                         help="epochs of the tutorial's sections; the last five are compared")

@@ -1,1 +1,3 @@
 """The tutorial's models in plain PyTorch: README.md lists the scripts and their commands."""
+
+import suite  # noqa: F401  (a Python without the requirements stops here, with one line)

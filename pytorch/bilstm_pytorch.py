@@ -8,6 +8,8 @@ suite/pytorch_port.py), so every per-epoch loss equals the committed Keras one: 
 By default it trains bilstm_con for 1,000 epochs from seed 0, as bilstm_classify.py does;
 --check-committed trains every model and seed of the committed Keras runs and compares every
 loss; --unlike-keras changes one detail of the port, to measure what it costs.
+It needs PyTorch, which requirements.txt leaves out: `make test-torch` installs the pinned CPU
+build (torch==2.13.0).
 
     python -m pytorch.bilstm_pytorch
     python -m pytorch.bilstm_pytorch --model lstm_back --epochs 250 --repeats 30
@@ -18,8 +20,8 @@ loss; --unlike-keras changes one detail of the port, to measure what it costs.
 if not __package__:  # run as a file, not as a module: the imports below would fail
     import sys
 
-    sys.stderr.write("error: run it from the repository root as a module:\n"
-                     "    python -m pytorch.bilstm_pytorch\n")
+    sys.stderr.write("error: run it from the repository root as a module: "
+                     "python -m pytorch.bilstm_pytorch\n")
     raise SystemExit(2)
 
 import time
@@ -48,7 +50,7 @@ UNLIKE_KERAS = {
 
 
 def parse_args(argv=None):
-    parser = cli.ArgumentParser(description=__doc__)
+    parser = cli.ArgumentParser(__name__, description=__doc__)
     parser.add_argument("--model", choices=MODELS, default="bilstm_con",
                         help="the tutorial's model to train")
     cli.add_common_arguments(parser, epochs=1000, repeats=1)

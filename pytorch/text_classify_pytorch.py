@@ -22,8 +22,8 @@ build (torch==2.13.0). It never imports Keras.
 if not __package__:  # run as a file, not as a module: the imports below would fail
     import sys
 
-    sys.stderr.write("error: run it from the repository root as a module:\n"
-                     "    python -m pytorch.text_classify_pytorch\n")
+    sys.stderr.write("error: run it from the repository root as a module: "
+                     "python -m pytorch.text_classify_pytorch\n")
     raise SystemExit(2)
 
 import functools
@@ -48,7 +48,7 @@ COMMITTED_RUN = Path(__file__).resolve().parent.parent
 
 
 def parse_args(argv=None):
-    parser = cli.ArgumentParser(description=__doc__)
+    parser = cli.ArgumentParser(__name__, description=__doc__)
     sentiment.add_arguments(parser, MODELS, datasets=("polarity",))
     parser.add_argument("--keras-run", metavar="FOLDER",
                         help="the folder whose results/text_classify*.csv hold the Keras run "

@@ -25,10 +25,17 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefau
 
 
 class ArgumentParser(argparse.ArgumentParser):
-    """argparse with the defaults in --help and a bad value reported on one line (exit 2)."""
+    """argparse with the defaults in --help and a bad value reported on one line (exit 2).
 
-    def __init__(self, **kwargs):
+    `module` is the script's `__name__`: usage lines and errors then name the command that runs
+    it (`python -m book.bilstm_book`), and so does the run's own record (`outputs.run_record`).
+    """
+
+    def __init__(self, module=None, **kwargs):
         kwargs.setdefault("formatter_class", HelpFormatter)
+        self.command = environment.command(module) if module else None
+        if self.command:
+            kwargs.setdefault("prog", " ".join(self.command))
         super().__init__(**kwargs)
 
     def error(self, message):
@@ -178,6 +185,6 @@ def parse(parser, argv=None, check=None, memory=None, needs=(), subfolders=("plo
     if problem:
         parser.error(f"argument --output-dir: {problem}")
     environment.check_compilation_cache()
-    args.argv, args.started = argv, started
+    args.argv, args.started, args.command = argv, started, parser.command
     args.compile_cache = environment.compile_cache_state()
     return args

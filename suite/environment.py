@@ -44,9 +44,29 @@ BACKENDS = {
 CACHE_VARIABLE = "BILSTM_CACHE"
 
 
+def command(module):
+    """How a learner runs the script whose `__name__` is `module`, from the repository root:
+    ['python', 'lstm_baseline.py'] for a section at the top level, ['python', '-m',
+    'book.bilstm_book'] for a script of a topic folder. '__main__' stands for the program this
+    process runs; None where that program is not a file (python -c)."""
+    if module == "__main__":
+        main = sys.modules["__main__"]
+        spec, path = getattr(main, "__spec__", None), getattr(main, "__file__", None)
+        if spec is None and path is None:
+            return None
+        module = spec.name if spec is not None else Path(path).stem
+    return ["python", "-m", module] if "." in module else ["python", f"{module}.py"]
+
+
 def program():
     """The command that started this process, as a learner typed it: 'python -m book.bilstm_book'
     or 'lstm_baseline.py'."""
+    options = getattr(sys, "orig_argv", [])[1:]  # the interpreter's own options come first
+    for option, following in zip(options, options[1:]):
+        if option == "-m":  # also while the module's package is imported, before __main__ is set
+            return f"python -m {following}"
+        if not option.startswith("-"):
+            break
     main = sys.modules.get("__main__")
     spec = getattr(main, "__spec__", None)
     if spec is not None and spec.name not in ("__main__", None):
@@ -190,33 +210,36 @@ def interrupted_anywhere(kind, value, traceback):
     os._exit(outputs.INTERRUPTED)  # the status a shell expects after Ctrl-C; nothing is pending
 
 
-
-def require(module, install):
-    """For a script that needs an optional package (PyTorch): where it is missing, or installed
-    but failing to import, one line saying what to do, exit status 2 (not a traceback)."""
+def import_problem(module):
+    """None once `module` is imported (it stays imported), else what is wrong: 'missing', or the
+    error that a broken or mismatched build raised as it was imported."""
     if importlib.util.find_spec(module) is None:
-        sys.stderr.write(f"{program()}: error: this script needs {module}, which this Python "
-                         f"lacks: {install}\n")
-        raise SystemExit(2)
+        return "missing"
     try:
         with native_log_filtered():
             importlib.import_module(module)
     except Exception as error:  # a broken or mismatched build: any error its import raises
-        sys.stderr.write(f"{program()}: error: {module} is installed but fails to import "
-                         f"({one_line(error)}): reinstall it: {install}\n")
-        raise SystemExit(2)
+        return one_line(error)
+    return None
 
 
 def importable(module):
     """Whether `module` is installed and imports without an error (it stays imported)."""
-    if importlib.util.find_spec(module) is None:
-        return False
-    try:
-        with native_log_filtered():
-            importlib.import_module(module)
-    except Exception:  # a broken or mismatched build: any error its import raises
-        return False
-    return True
+    return import_problem(module) is None
+
+
+def require(module, install):
+    """For a script that needs an optional package (PyTorch): where it is missing, or installed
+    but failing to import, one line saying what to do, exit status 2 (not a traceback)."""
+    problem = import_problem(module)
+    if problem == "missing":
+        sys.stderr.write(f"{program()}: error: this script needs {module}, which this Python "
+                         f"lacks: {install}\n")
+        raise SystemExit(2)
+    if problem:
+        sys.stderr.write(f"{program()}: error: {module} is installed but fails to import "
+                         f"({problem}): reinstall it: {install}\n")
+        raise SystemExit(2)
 
 
 def one_line(error):

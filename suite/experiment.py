@@ -72,7 +72,9 @@ def train_models(models, args, n_sequences=None, batch_size=1, step_name="epoch"
                                     checkpoint_every=checkpoint_every)
 
     loss_frames, summaries, all_runs = [], [], {}
-    for name, runs in trained_in_order(models, train, parallel=not show_progress):
+    # The literal loop's fit calls run one model after another, as in the tutorial.
+    parallel = not show_progress and method != "literal"
+    for name, runs in trained_in_order(models, train, parallel=parallel):
         if not args.quiet:
             print(f"Trained {name}: {len(seeds)} run(s) x {n_sequences} sequences, "
                   f"batch size {batch_size}, backend {keras.backend.backend()}, "

@@ -115,22 +115,12 @@ def machine():
             f"{platform.system()}")
 
 
-def command_of(script):
-    """How a learner runs `script` from the repository root: ['python', 'lstm_baseline.py'] for
-    a section at the top level, ['python', '-m', 'book.bilstm_book'] for one in a topic folder."""
-    repository = Path(__file__).resolve().parent.parent
-    if (repository / f"{script}.py").exists():
-        return ["python", f"{script}.py"]
-    for path in sorted(repository.glob(f"*/{script}.py")):
-        return ["python", "-m", f"{path.parent.name}.{script}"]
-    return ["python", f"{script}.py"]
-
-
 def run_record(script, args):
     """One row about the run behind a script's files: what ran, where, and for how long.
 
-    `args` is the namespace `cli.parse` returned: it holds the flags as given (`argv`), when the
-    script started (`started`) and the state of JAX's compilation cache then (`compile_cache`).
+    `args` is the namespace `cli.parse` returned: it holds the command that runs the script
+    (`command`), the flags as given (`argv`), when the script started (`started`) and the state
+    of JAX's compilation cache then (`compile_cache`).
     """
     import pandas as pd
 
@@ -138,7 +128,8 @@ def run_record(script, args):
     keras = sys.modules.get("keras")
     backend = keras.backend.backend() if keras is not None else "-"
     return pd.DataFrame([{
-        "command": shlex.join([*command_of(script), *getattr(args, "argv", [])]),
+        "command": shlex.join([*(getattr(args, "command", None) or ["python", f"{script}.py"]),
+                               *getattr(args, "argv", [])]),
         "backend": backend,
         "keras": getattr(keras, "__version__", "-"),
         "compile_cache": getattr(args, "compile_cache", "-") if backend == "jax" else "-",

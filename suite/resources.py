@@ -1,8 +1,8 @@
 """What a run holds in memory, estimated before it starts, against what the machine has.
 
-Each script states its own needs: it passes `flags.parse` a function of its parsed flags that
+Each script states its own needs: it passes `cli.parse` a function of its parsed flags that
 returns `(bytes, flag, in words)`, usually `training_memory` with the script's own numbers, and
-`flags.parse` refuses a run the machine cannot hold with one line naming the flag, exit 2.
+`cli.parse` refuses a run the machine cannot hold with one line naming the flag, exit 2.
 """
 
 from pathlib import Path
@@ -36,7 +36,7 @@ def training_memory(repeats, timesteps, units, sequences, eval_sequences, checkp
 
 
 def section_memory(args):
-    """`training_memory` for the flags of `flags.add_common_arguments` (and --heldout-every)."""
+    """`training_memory` for the flags of `cli.add_common_arguments` (and --heldout-every)."""
     every = getattr(args, "heldout_every", 0)
     return training_memory(args.repeats, args.timesteps, args.units, args.epochs,
                            args.eval_sequences,

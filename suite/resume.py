@@ -22,7 +22,7 @@ from pathlib import Path
 from suite import environment, outputs
 
 # Flags that say where and how a run reports, not what it computes.
-NOT_RESULTS = ("output_dir", "quiet", "argv", "started", "compile_cache")
+NOT_RESULTS = ("output_dir", "quiet", "argv", "started", "compile_cache", "command")
 
 
 def fingerprint(script, args):
@@ -31,8 +31,9 @@ def fingerprint(script, args):
              if name not in NOT_RESULTS}
     digest = hashlib.sha256(json.dumps([script, environment.requested_backend(), flags],
                                        default=str).encode())
-    for path in sorted(environment.REPOSITORY.glob("*.py")) + sorted(
-            environment.REPOSITORY.glob("*/*.py")):
+    code = [path for path in sorted(environment.REPOSITORY.glob("*/*.py"))
+            if path.parent.name != "tests"]
+    for path in sorted(environment.REPOSITORY.glob("*.py")) + code:
         digest.update(str(path.relative_to(environment.REPOSITORY)).encode() + path.read_bytes())
     return digest.hexdigest()[:16]
 

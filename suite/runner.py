@@ -25,7 +25,7 @@ def in_order(jobs, run, parallel=True, stop=None):
     are waited for.
     """
     jobs = list(jobs)
-    if not parallel or len(jobs) == 1:
+    if not parallel or len(jobs) <= 1:
         for job in jobs:
             yield job, run(job)
         return

@@ -7,16 +7,22 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from suite.outputs import command_of  # noqa: E402
 
 
-def script_command(script):
-    """The command that runs `script` from the repository root with this Python:
-    [python, 'lstm_baseline.py'] or [python, '-m', 'book.bilstm_book']."""
-    return [sys.executable, *command_of(script)[1:]]
+def script_command(module):
+    """The command that runs the script `module` from the repository root with this Python:
+    [python, 'lstm_baseline.py'] for 'lstm_baseline', [python, '-m', 'book.bilstm_book'] for
+    'book.bilstm_book'."""
+    return [sys.executable, "-m", module] if "." in module else [sys.executable, f"{module}.py"]
 
 
 def pytest_configure(config):
+    # NumPy 2 warns inside Keras's own code on JAX (keras/src/backend/common/variables.py calls
+    # np.array on a variable whose __array__ takes no copy keyword): not ours, so a warning of
+    # ours stands out.
+    config.addinivalue_line(
+        "filterwarnings",
+        "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
     config.addinivalue_line(
         "markers", "backend: depends on the Keras backend; `make test` runs these on TensorFlow and JAX"
     )

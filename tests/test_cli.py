@@ -13,13 +13,14 @@ import pandas as pd
 import pytest
 
 import lstm_baseline
-from conftest import command_of, script_command
+from conftest import script_command
 from suite import environment, outputs
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 SCRIPTS = ["lstm_baseline", "bilstm_classify", "compare_directions", "compare_merge_modes",
-           "bilstm_book", "sweep_sequence_length", "smallest_model", "inside_the_model",
-           "originals", "claims_atlas", "bench"]
+           "book.bilstm_book", "book.sweep_sequence_length", "book.smallest_model",
+           "experiments.inside_the_model", "experiments.originals", "experiments.claims_atlas",
+           "bench.bench"]
 # Refused values per script: (flags, what the one-line error must name).
 REFUSED = {
     "lstm_baseline": [(["--epochs", "0"], "--epochs"), (["--seed", "-1"], "--seed"),
@@ -29,13 +30,13 @@ REFUSED = {
                            (["--eval-sequences", "0"], "--eval-sequences")],
     "compare_merge_modes": [(["--merge-modes", "max"], "--merge-modes"),
                             (["--merge-modes", "sum", "sum"], "--merge-modes")],
-    "bilstm_book": [(["--sequences", "45"], "--sequences"), (["--epochs", "5"], "unrecognized")],
-    "sweep_sequence_length": [(["--units", "5", "5"], "--units")],
-    "smallest_model": [(["--required", "6"], "--required"), (["--every", "15"], "--every")],
-    "inside_the_model": [(["--eval-sequences", "2"], "--eval-sequences")],
-    "originals": [(["--book-sequences", "15"], "--book-sequences")],
-    "claims_atlas": [(["--epochs", "250", "250"], "--epochs")],
-    "bench": [(["--backends", "mxnet"], "--backends"), (["--tutorial-steps", "0"],
+    "book.bilstm_book": [(["--sequences", "45"], "--sequences"), (["--epochs", "5"], "unrecognized")],
+    "book.sweep_sequence_length": [(["--units", "5", "5"], "--units")],
+    "book.smallest_model": [(["--required", "6"], "--required"), (["--every", "15"], "--every")],
+    "experiments.inside_the_model": [(["--eval-sequences", "2"], "--eval-sequences")],
+    "experiments.originals": [(["--book-sequences", "15"], "--book-sequences")],
+    "experiments.claims_atlas": [(["--epochs", "250", "250"], "--epochs")],
+    "bench.bench": [(["--backends", "mxnet"], "--backends"), (["--tutorial-steps", "0"],
                                                          "--tutorial-steps")],
 }
 # Two start-up lines as TensorFlow 2.21 writes them to fd 2 on a CPU with AVX-512.
@@ -79,8 +80,9 @@ def test_help_answers_without_keras_and_reads_as_written(script, no_frameworks):
     assert completed.returncode == 0, completed.stderr
     assert completed.stderr == ""
     # The docstring's command line keeps its own line; the defaults are shown.
-    command = re.escape(" ".join(command_of(script)))
-    assert re.search(rf"^    (\w+=\w+ )?{command}$", completed.stdout, re.MULTILINE)
+    command = f"python -m {script}" if "." in script else f"python {script}.py"
+    assert completed.stdout.startswith(f"usage: {command} [-h]")
+    assert re.search(rf"^    (\w+=\w+ )?{re.escape(command)}$", completed.stdout, re.MULTILINE)
     assert "(default: " in completed.stdout
 
 

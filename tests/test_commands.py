@@ -25,8 +25,7 @@ be a file at the top level (`python FILE.py`) or a module under the repository r
 (`python -m PACKAGE.MODULE`; a script in a topic folder runs only that way), and its flags
 must parse: the script's parse_args(flags) runs with `suite.cli.parse` replaced by the
 parser's own parse_args alone. So a script's own check of its values (some read the files
-their flags name, the text scripts fetch their corpora), its memory estimate and the proof of
-its output folder do not run. An all-capitals word given to a flag is a placeholder
+their flags name), its memory estimate and the proof of its output folder do not run. An all-capitals word given to a flag is a placeholder
 (`--unlike-keras DETAIL`): the flag must exist, and the word stands for its first choice. A
 script without parse_args (bench/tutorial_bilstm.py, the tutorial's own, which trains as it is
 imported) is never imported: its commands must give no flags. A command that a page shows as
@@ -411,6 +410,30 @@ def test_python_command(source, line, command, monkeypatch):
         assert problem is not None, f"{source}:{line}: {command.text}: shown failing, but runs"
     else:
         assert problem is None, f"{source}:{line}: {command.text}: {problem}"
+
+
+def recorded_commands():
+    """(file, command) for the command of every committed run record (results/*_run.csv) and
+    every command timed in results/benchmark_commands.csv ('label: command')."""
+    import pandas as pd
+
+    found = []
+    for path in sorted((REPOSITORY / "results").glob("*_run.csv")):
+        found += [(relative(path), text) for text in pd.read_csv(path)["command"]]
+    timed = pd.read_csv(REPOSITORY / "results" / "benchmark_commands.csv")["command"]
+    found += [("results/benchmark_commands.csv", text.split(": ", 1)[-1]) for text in timed
+              if "python" in text]  # the in-process rows are passes of a run, not commands
+    return found
+
+
+@pytest.mark.usefixtures("standin_torch")
+@pytest.mark.parametrize(("source", "text"), recorded_commands())
+def test_the_committed_runs_record_commands_that_run(source, text, monkeypatch):
+    """A committed result names the command that wrote it: that command still runs."""
+    command = parse_command(text)
+    assert command is not None and command.kind == "python", f"{source}: {text}"
+    problem = python_problem(command, monkeypatch)
+    assert problem is None, f"{source}: {text}: {problem}"
 
 
 @pytest.mark.parametrize(("source", "line", "command"), of_kind("make"))

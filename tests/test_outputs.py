@@ -64,6 +64,21 @@ def test_every_run_records_its_command_backend_machine_and_wall_time(tmp_path):
         assert row["compile_cache"] == "-"
 
 
+@pytest.mark.parametrize("module, flags", [("book.bilstm_book", ["--repeats", "2"]),
+                                           ("experiments.originals", ["--epochs", "50"]),
+                                           ("compare_directions", ["--quiet"])])
+def test_the_record_names_the_command_that_runs_the_script(module, flags, tmp_path):
+    """A topic folder's script runs as a module, a section as a file: the record says which,
+    whatever name its result files have."""
+    import importlib
+
+    flags += ["--output-dir", str(tmp_path)]
+    args = importlib.import_module(module).parse_args(flags)
+    command = (["python", "-m", module] if "." in module else ["python", f"{module}.py"])
+    record = outputs.run_record("any_file_name", args)
+    assert record["command"][0] == " ".join(command + flags)
+
+
 def test_a_python_without_the_requirements_is_told_to_use_the_venv(tmp_path, monkeypatch,
                                                                    capsys):
     monkeypatch.setattr(environment, "REQUIRED_MODULES",

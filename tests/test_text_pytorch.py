@@ -5,9 +5,7 @@ Keras's; the weight mapping on a hand-made layout; one forward pass of both mode
 Keras's with the same weights, padding and an empty sentence included; SpatialDropout1D's
 masks; a whole training run with dropout off against Keras's `fit` on JAX, number for number;
 the one place where Keras on TensorFlow trains differently; the script's files, its comparison
-with a Keras run, and that it never imports Keras. Without PyTorch, or with a PyTorch that fails
-to import (both provoked), both plain PyTorch scripts answer --help and refuse a run in one line.
-No corpus and no network needed.
+with a Keras run, and that it never imports Keras. No corpus and no network needed.
 """
 
 import json
@@ -313,64 +311,3 @@ def test_the_script_never_imports_keras(port, sentences, tmp_path, without_keras
         env=without_keras)
     assert completed.returncode == 0, completed.stderr
     assert (tmp_path / "out" / "results" / "text_classify_pytorch.csv").exists()
-
-
-# ---------------------------------------------------------------- without PyTorch
-
-
-PLAIN_PYTORCH_SCRIPTS = ["pytorch.text_classify_pytorch", "pytorch.bilstm_pytorch"]
-
-
-def run_without_torch(script, argv, env=None):
-    """`python -m script argv` in a Python where importing torch fails: sys.modules['torch'] =
-    None hides it, as on a machine without PyTorch."""
-    program = ("import runpy, sys\n"
-               "sys.modules['torch'] = None\n"
-               f"sys.argv = ['{script}', *{list(argv)!r}]\n"
-               f"runpy.run_module('{script}', run_name='__main__')\n")
-    return subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
-                          cwd=REPOSITORY, env=env)
-
-
-@pytest.mark.parametrize("script", PLAIN_PYTORCH_SCRIPTS)
-def test_help_answers_without_pytorch(script):
-    completed = run_without_torch(script, ["--help"])
-    assert completed.returncode == 0, completed.stderr
-    assert completed.stdout.startswith("usage:") and "--output-dir" in completed.stdout
-    assert "plain PyTorch" in completed.stdout  # the docstring's title
-
-
-def test_the_sentiment_script_says_in_its_help_that_it_needs_pytorch():
-    completed = run_without_torch("pytorch.text_classify_pytorch", ["--help"])
-    assert "It needs PyTorch" in completed.stdout and "make test-torch" in completed.stdout
-
-
-def test_a_sentiment_run_without_pytorch_says_how_to_install_it(tmp_path):
-    completed = run_without_torch("pytorch.text_classify_pytorch",
-                                  ["--output-dir", str(tmp_path / "out")])
-    assert completed.returncode == 2
-    assert completed.stdout == ""
-    assert len(completed.stderr.strip().splitlines()) == 1, completed.stderr
-    assert "torch==2.13.0" in completed.stderr and "make test-torch" in completed.stderr
-    assert not (tmp_path / "out").exists()
-
-
-@pytest.mark.parametrize("error", ["ImportError", "OSError"])
-@pytest.mark.parametrize("script", PLAIN_PYTORCH_SCRIPTS)
-def test_a_pytorch_that_fails_to_import_is_one_line(script, error, tmp_path):
-    """A torch package that is there but raises as it is imported (a broken or mismatched
-    build, provoked by a fake one on PYTHONPATH): one line naming it and how to reinstall it,
-    exit status 2, nothing written."""
-    (tmp_path / "fake" / "torch").mkdir(parents=True)
-    (tmp_path / "fake" / "torch" / "__init__.py").write_text(
-        f"raise {error}('libtorch_cpu.so: cannot open shared object file')\n")
-    completed = subprocess.run(
-        [sys.executable, "-m", script, "--output-dir", str(tmp_path / "out")],
-        capture_output=True, text=True, cwd=REPOSITORY,
-        env={**os.environ, "PYTHONPATH": str(tmp_path / "fake")})
-    assert completed.returncode == 2, completed.stderr
-    error_line = completed.stderr.strip()
-    assert len(error_line.splitlines()) == 1, completed.stderr
-    assert "torch is installed but fails to import" in error_line
-    assert f"{error}: libtorch_cpu.so" in error_line and "make test-torch" in error_line
-    assert not (tmp_path / "out").exists()

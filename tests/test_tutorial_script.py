@@ -19,6 +19,7 @@ EPOCHS = 3
 SHORTENED = (
     "import sys\n"
     "path = sys.argv[1]\n"
+    "sys.argv = [path]\n"
     "source = open(path).read()\n"
     "assert source.count('range(1000)') == 1, 'the training loop is no longer range(1000)'\n"
     f"source = source.replace('range(1000)', 'range({EPOCHS})')\n"
@@ -44,3 +45,17 @@ def test_the_tutorial_script_trains_and_prints_expected_and_predicted(tmp_path):
     expected = [int(line[len("Expected: [")]) for line in printed]
     assert expected == sorted(expected)
     assert not list(tmp_path.iterdir())  # it writes nothing
+
+
+def test_help_answers_at_once_and_a_flag_is_refused(without_keras):
+    """The tutorial's script takes no flags: --help prints its page before Keras loads (importing
+    Keras fails here), any flag is one line, exit 2."""
+    helped = subprocess.run([sys.executable, "-m", "bench.tutorial_bilstm", "--help"],
+                            cwd=REPOSITORY, env=without_keras, capture_output=True, text=True)
+    assert helped.returncode == 0, helped.stderr
+    assert "python -m bench.tutorial_bilstm" in helped.stdout
+    refused = subprocess.run([sys.executable, "-m", "bench.tutorial_bilstm", "--epochs", "3"],
+                             cwd=REPOSITORY, env=without_keras, capture_output=True, text=True)
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr.strip().splitlines() == [
+        "error: the tutorial's script takes no flags, got: --epochs 3"]

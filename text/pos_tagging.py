@@ -21,8 +21,8 @@ pieces of at most that many words, so no word is lost; each piece is padded to o
 if not __package__:  # run as a file, not as a module: the imports below would fail
     import sys
 
-    sys.stderr.write("error: run it from the repository root as a module:\n"
-                     "    python -m text.pos_tagging\n")
+    sys.stderr.write("error: run it from the repository root as a module: "
+                     "python -m text.pos_tagging\n")
     raise SystemExit(2)
 
 import functools
@@ -647,7 +647,7 @@ def print_results(results, args):
 
 
 def parse_args(argv=None):
-    parser = cli.ArgumentParser(description=__doc__)
+    parser = cli.ArgumentParser(__name__, description=__doc__)
     parser.add_argument("--model", nargs="+", choices=MODELS, default=list(DEFAULT_MODELS),
                         metavar="NAME", help=f"models to train, from {', '.join(MODELS)}")
     parser.add_argument("--epochs", type=cli.positive_int, default=4,

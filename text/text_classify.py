@@ -19,8 +19,8 @@ sequence classification" seed by seed.
 if not __package__:  # run as a file, not as a module: the imports below would fail
     import sys
 
-    sys.stderr.write("error: run it from the repository root as a module:\n"
-                     "    python -m text.text_classify\n")
+    sys.stderr.write("error: run it from the repository root as a module: "
+                     "python -m text.text_classify\n")
     raise SystemExit(2)
 
 import functools
@@ -270,7 +270,7 @@ def claims_to_test():
 
 
 def parse_args(argv=None):
-    parser = cli.ArgumentParser(description=__doc__)
+    parser = cli.ArgumentParser(__name__, description=__doc__)
     sentiment.add_arguments(parser, MODELS)
     return cli.parse(parser, argv, check=functools.partial(sentiment.check_arguments, parser),
                      memory=sentiment.memory)
