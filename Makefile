@@ -50,16 +50,16 @@ originals: $(INSTALLED)
 inside: $(INSTALLED)
 	$(BIN)/python -m experiments.inside_the_model --output-dir $(OUT)
 
-# text/: real text, on JAX: the text tutorial's sentiment classifier (30 seeds) and the part-of-speech
-# tagger (6 seeds) on the Pattern corpora, which the first run fetches from Debian's package
-# python3-pattern into .cache/corpora (never committed: their terms forbid it).
+# text/: real text, on JAX: the text tutorial's sentiment classifier (30 seeds) and the
+# part-of-speech tagger (6 seeds) on the Pattern corpora, which the first run fetches from
+# Debian's package python3-pattern into .cache/corpora (never committed: their terms forbid it).
 text: $(INSTALLED)
 	KERAS_BACKEND=jax $(BIN)/python -m text.text_classify --output-dir $(OUT)
 	KERAS_BACKEND=jax $(BIN)/python -m text.pos_tagging --output-dir $(OUT)
 
-# pytorch/: the plain PyTorch ports, with the pinned CPU build of PyTorch: every committed Keras loss of the
-# four sections retrained in torch.nn and compared, then the sentiment classifier in torch.nn (30
-# seeds) against the committed Keras run.
+# pytorch/: the plain PyTorch ports, with the pinned CPU build of PyTorch: every committed Keras
+# loss of the four sections retrained in torch.nn and compared, then the sentiment classifier in
+# torch.nn (30 seeds) against the committed Keras run.
 pytorch: $(INSTALLED)
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python -m pytorch.bilstm_pytorch --check-committed --output-dir $(OUT)

@@ -1,7 +1,7 @@
 """Seeded sequences in, tidy tables and the loss plot out: what a run writes, whatever trained it.
 
-NumPy, pandas and matplotlib only, so a run that trains without Keras (`pytorch/bilstm_pytorch.py`, in
-plain PyTorch) draws the same sequences from a seed and writes the same files as the Keras
+NumPy, pandas and matplotlib only, so a run that trains without Keras
+(`pytorch/bilstm_pytorch.py`, in plain PyTorch) draws the same sequences from a seed and writes the same files as the Keras
 scripts (`experiment`, which re-exports these functions):
 
 - `draw_repeats`: every seed's training and held-out sequences, from the seed's own streams;

@@ -282,8 +282,8 @@ _jax_programs = {}
 
 # XLA's backend optimisation level for the compiled JAX programs. They are small, and compiling
 # them costs more than running them: at level 1 the merge-mode comparison's program compiles in
-# about three quarters of the time of XLA's default level and runs no slower (`python -m bench.bench`
-# measures both). The operations are the same; the equivalence tests hold at either level.
+# about three quarters of the time of XLA's default level and runs no slower
+# (`python -m bench.bench` measures both). The operations are the same; the equivalence tests hold at either level.
 JAX_COMPILER_OPTIONS = {"xla_backend_optimization_level": 1}
 
 

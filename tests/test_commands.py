@@ -25,10 +25,11 @@ be a file at the top level (`python FILE.py`) or a module under the repository r
 (`python -m PACKAGE.MODULE`; a script in a topic folder runs only that way), and its flags
 must parse: the script's parse_args(flags) runs with `suite.cli.parse` replaced by the
 parser's own parse_args alone. So a script's own check of its values (some read the files
-their flags name), its memory estimate and the proof of its output folder do not run. An all-capitals word given to a flag is a placeholder
-(`--unlike-keras DETAIL`): the flag must exist, and the word stands for its first choice. A
-script without parse_args (bench/tutorial_bilstm.py, the tutorial's own, which trains as it is
-imported) is never imported: its commands must give no flags. A command that a page shows as
+their flags name), its memory estimate and the proof of its output folder do not run. An
+all-capitals word given to a flag is a placeholder (`--unlike-keras DETAIL`): the flag must
+exist, and the word stands for its first choice. A script without parse_args
+(bench/tutorial_bilstm.py, the tutorial's own, which trains as it is imported) is never
+imported: its commands must give no flags. A command that a page shows as
 one that fails (SHOWN_FAILING: a folder script run as a file) must fail.
 
 PyTorch is optional (`make test` runs without it) and the plain PyTorch scripts import it at

@@ -1,4 +1,5 @@
-"""The tutorial in plain PyTorch (`pytorch/bilstm_pytorch.py`): the same models, weights, steps and losses.
+"""The tutorial in plain PyTorch (pytorch/bilstm_pytorch.py): the same models, weights, steps and
+losses.
 
 PyTorch is optional: these tests are skipped without it (`make test-torch` installs it), except
 the one-line message of the script run without it. They check the weight mapping against layouts
