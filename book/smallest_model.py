@@ -138,7 +138,7 @@ def printed_table(table):
 
 def memory_needed(args):
     """The longest budget, with a held-out score at every multiple of --every."""
-    checkpoints = 1 + args.max_sequences // max(args.batch_sizes) // args.every
+    checkpoints = 1 + args.max_sequences // args.every
     return resources.training_memory(args.repeats, 10, max(args.units), args.max_sequences,
                                      args.eval_sequences, checkpoints,
                                      sequences_flag="--max-sequences")

@@ -48,7 +48,7 @@ def test_a_run_the_machine_cannot_hold_is_refused_before_work(flags, named, tmp_
 TRAINING_SCRIPTS = ["lstm_baseline", "bilstm_classify", "compare_directions",
                     "compare_merge_modes", "book.bilstm_book", "book.sweep_sequence_length",
                     "book.smallest_model", "experiments.claims_atlas", "experiments.originals",
-                    "experiments.inside_the_model", "text.text_classify"]
+                    "experiments.inside_the_model", "text.text_classify", "text.pos_tagging"]
 
 
 @pytest.mark.parametrize("script", TRAINING_SCRIPTS)

@@ -646,6 +646,13 @@ def print_results(results, args):
 # ---------------------------------------------------------------- command line
 
 
+def memory_needed(args):
+    """What could outgrow the machine: the embedding table, float32, with Adam's two moments
+    and a gradient."""
+    return (4 * 4 * args.max_words * args.embedding_dim, "--max-words",
+            "the embedding table of --max-words x --embedding-dim with its optimizer state")
+
+
 def parse_args(argv=None):
     parser = cli.ArgumentParser(__name__, description=__doc__)
     parser.add_argument("--model", nargs="+", choices=MODELS, default=list(DEFAULT_MODELS),
@@ -686,7 +693,7 @@ def parse_args(argv=None):
             parser.error(f"argument --learning-rate: must be between 0 and 1, got "
                          f"{args.learning_rate}")
 
-    return cli.parse(parser, argv, check=check)
+    return cli.parse(parser, argv, check=check, memory=memory_needed)
 
 
 def main(argv=None):
