@@ -1,6 +1,10 @@
 """text/pos_tagging.py: the reference, the cutting of lines, padding and masking, the backward
 model's time order, a tiny run end to end and its command line, on small files written here in
-the corpus's format (word/TAG separated by spaces, words that hold slashes included)."""
+the corpus's format (word/TAG separated by spaces, words that hold slashes included); and every
+number the script reports, computed by hand on a few made-up lines."""
+
+from collections import Counter
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -286,6 +290,284 @@ def test_a_seed_gives_the_same_run_whatever_pythons_global_generator_holds(corpo
                           "--output-dir", str(folder)])
         runs.append(pd.read_csv(folder / "results" / "pos_tagging.csv").drop(columns="seconds"))
     pd.testing.assert_frame_equal(runs[0], runs[1])
+
+
+# ---------------------------------------------------------------- every reported number, by hand
+#
+# Each number the script reports, computed here by hand on a few made-up lines: the accuracy on
+# every test word and on the unseen ones, on both test sets (`summary_row`); the tables by tag and
+# by position (`breakdown_rows`); the reference (`prepare_seed`, `score_reference`); the scores of
+# an epoch (`train_seed`); and the means the printed tables show.
+
+TAG_IDS = {"DT": 0, "JJ": 1, "NN": 2, "VB": 3}
+TAG_NAMES = list(TAG_IDS)
+
+
+def pairs_of(line):
+    """'the/DT dog/NN' as [('the', 'DT'), ('dog', 'NN')]."""
+    return [tuple(token.rsplit("/", 1)) for token in line.split()]
+
+
+def tokens_of(lines, training_words=(), max_length=8):
+    return pos_tagging.encode_lines([pairs_of(line) for line in lines], {}, TAG_IDS,
+                                    set(training_words), max_length)
+
+
+def predictions(tokens, right):
+    """Tag ids: the true one where `right` holds 1, another one where it holds 0."""
+    wrong = (np.maximum(tokens.tags, 0) + 1) % len(TAG_IDS)
+    return np.where(np.array(right, dtype=bool), tokens.tags, wrong)
+
+
+def test_accuracy_on_every_word_and_on_the_unseen_ones_by_hand():
+    training_words = {"the", "dog", "runs"}
+    test = tokens_of(["the/DT cat/NN runs/VB", "a/DT dog/NN"], training_words)
+    # VBZ is not in the tag set: no model predicts it, so its word is always wrong.
+    wsj = tokens_of(["the/DT big/JJ dog/NN", "walks/VBZ fast/JJ"], training_words)
+    validation = tokens_of(["the/DT dog/NN", "a/DT cat/NN"], training_words)
+    assert test.unseen.tolist() == [False, True, False, True, False]  # cat, a
+    assert wsj.unseen.tolist() == [False, True, False, True, True]  # big, walks, fast
+    data = pos_tagging.SeedData(7, None, validation, test, wsj, {})
+    predicted = {"test": predictions(test, [1, 0, 1, 1, 1]),  # cat wrong
+                 "wsj": predictions(wsj, [1, 1, 0, 0, 1])}  # dog and walks wrong
+    row = pos_tagging.summary_row("lstm_forw", data, predicted, params=12, seconds=3.5)
+    assert list(row) == ["model", "seed", "params", "test_accuracy", "unseen_accuracy",
+                         "wsj_accuracy", "wsj_unseen_accuracy", "train_seconds"]
+    assert (row["model"], row["seed"], row["params"], row["train_seconds"]) == (
+        "lstm_forw", 7, 12, 3.5)
+    assert row["test_accuracy"] == pytest.approx(4 / 5)
+    assert row["unseen_accuracy"] == pytest.approx(1 / 2)  # cat wrong, a right
+    assert row["wsj_accuracy"] == pytest.approx(3 / 5)
+    assert row["wsj_unseen_accuracy"] == pytest.approx(2 / 3)  # big and fast right, walks wrong
+    # Without a second test set there are no WSJ columns.
+    data.wsj = None
+    row = pos_tagging.summary_row("lstm_forw", data, {"test": predicted["test"]}, 12, 3.5)
+    assert "wsj_accuracy" not in row and row["test_accuracy"] == pytest.approx(4 / 5)
+
+
+def test_accuracy_by_tag_and_by_position_by_hand():
+    # The third line, of 11 words, is cut into pieces of 8 and 3 words, and its words 10 and 11
+    # from either end count as position 10.
+    lines = ["the/DT dog/NN runs/VB", "go/VB",
+             "a/DT b/NN c/VB d/DT e/NN f/VB g/DT h/NN i/VB j/DT k/VB"]
+    tokens = tokens_of(lines)
+    right = [1, 0, 1,
+             0,
+             0, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0]
+    data = pos_tagging.SeedData(0, None, None, tokens, None, {})
+    by_tag, by_position = pos_tagging.breakdown_rows("bilstm_con", data,
+                                                     predictions(tokens, right), TAG_NAMES)
+    # DT: the, a, d, g, j (a wrong); NN: dog, b, e, h (dog wrong); VB: runs, go, c, f, i, k
+    # (go, i and k wrong); no JJ in the test lines, so no JJ row.
+    assert [(row["tag"], row["count"]) for row in by_tag] == [("DT", 5), ("NN", 4), ("VB", 6)]
+    assert [row["accuracy"] for row in by_tag] == pytest.approx([4 / 5, 3 / 4, 3 / 6])
+    assert {(row["model"], row["seed"]) for row in by_tag + by_position} == {("bilstm_con", 0)}
+    table = {(row["counted_from"], row["position"]): (row["count"], row["accuracy"])
+             for row in by_position}
+    assert len(by_position) == len(table) == 2 * pos_tagging.POSITIONS
+    expected = {
+        # From the start: 1 = the, go, a; 2 = dog, b; 3 = runs, c; 4 to 9 = d to i;
+        # 10 = j, k.
+        ("start", 1): (3, 1 / 3), ("start", 2): (2, 1 / 2), ("start", 3): (2, 2 / 2),
+        **{("start", position): (1, 1.0) for position in range(4, 9)},
+        ("start", 9): (1, 0.0), ("start", 10): (2, 1 / 2),
+        # From the end: 1 = runs, go, k; 2 = dog, j; 3 = the, i; 4 to 9 = h back to c;
+        # 10 = b, a.
+        ("end", 1): (3, 1 / 3), ("end", 2): (2, 1 / 2), ("end", 3): (2, 1 / 2),
+        **{("end", position): (1, 1.0) for position in range(4, 10)},
+        ("end", 10): (2, 1 / 2),
+    }
+    assert sorted(table) == sorted(expected)
+    for key, (count, accuracy) in expected.items():
+        assert table[key] == (count, pytest.approx(accuracy)), key
+    # A position no word reaches has count 0 and no accuracy.
+    _, by_position = pos_tagging.breakdown_rows("bilstm_con", pos_tagging.SeedData(
+        0, None, None, tokens_of(["go/VB"]), None, {}), np.array([3]), TAG_NAMES)
+    assert by_position[1]["count"] == 0 and np.isnan(by_position[1]["accuracy"])
+
+
+# Eight training lines, one validation line and one test line of a made-up corpus; `placed`
+# puts each where seed 0's split of ten lines takes it from.
+TRAINING_LINES = ["the/DT dog/NN runs/VB", "the/DT cat/NN sleeps/VB", "a/DT dog/NN walks/VB",
+                  "dogs/NN run/VB", "the/DT run/NN ends/VB", "cats/NN run/VB fast/JJ",
+                  "the/DT old/JJ dog/NN", "old/NN dogs/NN sleep/VB"]
+VALIDATION_LINE = "a/DT run/NN ends/VB"
+TEST_LINE = "the/DT old/JJ cat/NN sings/VB songs/NN"
+WSJ_LINES = ["dogs/NN run/VB", "birds/NN fly/VB"]
+
+
+def placed():
+    """The ten lines in the order that makes seed 0's split what the names above say."""
+    train, validation, test = text_data.split_indices(10, 0)
+    lines = [None] * 10
+    for index, line in zip([*train, *validation, *test],
+                           [*TRAINING_LINES, VALIDATION_LINE, TEST_LINE]):
+        lines[index] = pairs_of(line)
+    return lines
+
+
+def seed_args(**flags):
+    return SimpleNamespace(**{"train_lines": 0, "max_words": 30, "min_count": 2,
+                              "max_length": 8, "epochs": 1, "batch_size": 8, **flags})
+
+
+def word_ids(tokens):
+    """Every word's id in the padded pieces, in line order."""
+    ids = np.full(len(tokens.words), -1)
+    for X, _, index in tokens.buckets.values():
+        ids[index[index >= 0]] = X[index >= 0]
+    return ids
+
+
+def test_the_reference_and_the_unseen_words_by_hand():
+    """Tags in the training lines: NN 9, VB 7, DT 5, JJ 2, so an unknown word gets NN; `run` is
+    VB twice and NN once; `old` is JJ once and NN once, a tie that goes to NN."""
+    wsj = [pairs_of(line) for line in WSJ_LINES]
+    data = pos_tagging.prepare_seed(0, placed(), wsj, TAG_IDS, seed_args())
+    assert data.test.words == ["the", "old", "cat", "sings", "songs"]
+    # cat is in one training line: too rare for the vocabulary (--min-count 2), but not unseen.
+    assert data.test.unseen.tolist() == [False, False, False, True, True]
+    assert word_ids(data.test)[2] == text_data.UNKNOWN
+    assert data.wsj.unseen.tolist() == [False, False, True, True]
+    ids = [TAG_IDS[tag] for tag in ("DT", "NN", "NN", "NN", "NN")]
+    np.testing.assert_array_equal(data.reference["test"], ids)  # right: the, cat, songs
+    np.testing.assert_array_equal(data.reference["validation"],
+                                  [TAG_IDS[tag] for tag in ("DT", "VB", "VB")])  # run wrong
+    np.testing.assert_array_equal(data.reference["wsj"],
+                                  [TAG_IDS[tag] for tag in ("NN", "VB", "NN", "NN")])  # fly wrong
+    rows = pos_tagging.Rows()
+    # A second seed, made by hand, whose validation line the reference gets half right.
+    second = pos_tagging.SeedData(1, None, tokens_of(["the/DT dog/NN"]), data.test, data.wsj,
+                                  {**data.reference, "validation": np.array([0, 0])})
+    validation_accuracy = pos_tagging.score_reference([data, second], TAG_NAMES, rows)
+    assert validation_accuracy == pytest.approx((2 / 3 + 1 / 2) / 2)
+    row = rows.summary[0]
+    assert (row["model"], row["seed"], row["params"]) == ("most_frequent_tag", 0, 0)
+    assert row["test_accuracy"] == pytest.approx(3 / 5)
+    assert row["unseen_accuracy"] == pytest.approx(1 / 2)  # sings wrong, songs right
+    assert row["wsj_accuracy"] == pytest.approx(3 / 4)
+    assert row["wsj_unseen_accuracy"] == pytest.approx(1 / 2)
+    assert [(r["tag"], r["count"], r["accuracy"]) for r in rows.by_tag if r["seed"] == 0] == [
+        ("DT", 1, 1.0), ("JJ", 1, 0.0), ("NN", 2, 1.0), ("VB", 1, 0.0)]
+    # With --train-lines 2 the run trains on the first two training lines only: a word of the
+    # others is unseen.
+    data = pos_tagging.prepare_seed(0, placed(), wsj, TAG_IDS, seed_args(train_lines=2))
+    assert data.test.unseen.tolist() == [False, True, False, True, True]
+
+
+def numpy_tagger(weights, ids):
+    """The forward tagger written out: embedding, LSTM, softmax over the tags."""
+    table, kernel, recurrent_kernel, bias, dense_kernel, dense_bias = weights
+    return softmax(numpy_lstm(table[ids], kernel, recurrent_kernel, bias) @ dense_kernel
+                   + dense_bias)
+
+
+def line_probabilities(weights, tokens):
+    """Every word's probabilities, each line read alone, with no padding."""
+    lines = np.split(word_ids(tokens), np.flatnonzero(tokens.from_start == 1)[1:])
+    return np.concatenate([numpy_tagger(weights, ids) for ids in lines])
+
+
+def test_the_scores_of_an_epoch_by_hand():
+    """One epoch in one batch: training loss and accuracy are those of the initial weights on
+    the training words; validation loss and accuracy, and the predicted tags of both test sets,
+    those of the trained weights, each line read alone."""
+    from suite import training
+
+    args = seed_args(min_count=1)
+    data = pos_tagging.prepare_seed(0, placed(), [pairs_of(line) for line in WSJ_LINES],
+                                    TAG_IDS, args)
+    model = pos_tagging.build_model("lstm_forw", args.max_words, len(TAG_IDS), embedding_dim=3,
+                                    units=4)
+    optimizer_initial = training.optimizer_state(model)
+    initial = [np.asarray(w, dtype=np.float64)
+               for w in training.load_initial(model, 0).get_weights()]
+    (row,), predicted = pos_tagging.train_seed(model, data, args, optimizer_initial, Counter())
+    trained = [np.asarray(w, dtype=np.float64) for w in model.get_weights()]
+
+    def scores(weights, tokens):
+        probabilities = line_probabilities(weights, tokens)
+        chosen = probabilities[np.arange(len(tokens.tags)), tokens.tags]
+        return -np.log(chosen).mean(), np.mean(probabilities.argmax(-1) == tokens.tags)
+
+    assert len(data.train.tags) == 23 and len(data.validation.tags) == 3
+    np.testing.assert_allclose([row["loss"], row["accuracy"]], scores(initial, data.train),
+                               rtol=1e-5)
+    np.testing.assert_allclose([row["val_loss"], row["val_accuracy"]],
+                               scores(trained, data.validation), rtol=1e-5)
+    for name in ("test", "wsj"):
+        tokens = getattr(data, name)
+        np.testing.assert_array_equal(predicted[name],
+                                      line_probabilities(trained, tokens).argmax(-1))
+
+
+def cells(line):
+    """A printed row's cells, numbers as numbers."""
+    def cell(text):
+        try:
+            return float(text)
+        except ValueError:
+            return text
+
+    return [cell(text) for text in line.split()]
+
+
+def test_the_printed_tables_show_the_means_over_seeds():
+    summary = pd.DataFrame({"model": ["most_frequent_tag"] * 2 + ["bilstm_con"] * 2,
+                            "seed": [0, 1, 0, 1], "params": [0, 0, 9, 9],
+                            "test_accuracy": [1 / 2, 3 / 4, 3 / 5, 3 / 5],
+                            "unseen_accuracy": [1 / 4, 1 / 2, 1 / 10, 3 / 10],
+                            "train_seconds": [0.0, 0.0, 1.0, 3.0]})
+    lines = pos_tagging.summary_table(summary).splitlines()
+    # Means 0.625 and 0.375, standard deviations (ddof 1) 0.25 / sqrt(2) = 0.177.
+    assert cells(lines[1]) == ["most_frequent_tag", 0.625, "±", 0.177, 0.375, "±", 0.177,
+                               0.0, "±", 0.0]
+    assert cells(lines[2]) == ["bilstm_con", 0.6, "±", 0.0, 0.2, "±", 0.141, 2.0, "±", 1.414]
+    rows = [{"model": model, "seed": seed, "counted_from": counted_from, "position": position,
+             "accuracy": accuracy}
+            for model, seed, counted_from, position, accuracy in [
+                ("bilstm_con", 0, "start", 1, 1 / 2), ("bilstm_con", 1, "start", 1, 1 / 4),
+                ("bilstm_con", 0, "start", 2, 1.0), ("bilstm_con", 1, "start", 2, np.nan),
+                ("bilstm_con", 0, "end", 1, 0.0), ("bilstm_con", 1, "end", 1, 1 / 3)]]
+    lines = pos_tagging.position_table(pd.DataFrame(rows)).splitlines()
+    # (1/2 + 1/4) / 2 = 0.375; a seed with no word at a position has no accuracy to average.
+    assert [cells(line) for line in lines[2:5]] == [["start", 1, 0.375], [2, 1.0],
+                                                    ["end", 1, 0.167]]
+
+
+def by_tag_rows(rows):
+    return pd.DataFrame([{"model": model, "seed": seed, "tag": tag, "count": count,
+                          "accuracy": accuracy}
+                         for model, seed, tag, count, accuracy in rows])
+
+
+def test_tag_gain_table_by_hand():
+    by_tag = by_tag_rows([
+        ("bilstm_con", 0, "NN", 4, 3 / 4), ("lstm_forw", 0, "NN", 4, 2 / 4),
+        ("bilstm_con", 1, "NN", 6, 5 / 6), ("lstm_forw", 1, "NN", 6, 3 / 6),
+        ("bilstm_con", 0, "VB", 2, 1 / 2), ("lstm_forw", 0, "VB", 2, 1 / 2),
+        ("bilstm_con", 1, "VB", 4, 4 / 4), ("lstm_forw", 1, "VB", 4, 1 / 4)])
+    lines = pos_tagging.tag_gain_table(by_tag).splitlines()
+    # NN: words (4 + 6) / 2 = 5; gained (3 - 2 + 5 - 3) / 2 = 1.5 words, accuracies
+    # (1/2 + 1/2) / 2 = 0.5 and (3/4 + 5/6) / 2 = 0.792. VB: 3 words; gained (0 + 3) / 2 = 1.5;
+    # (1/2 + 1/4) / 2 = 0.375 and (1/2 + 1) / 2 = 0.75.
+    assert lines[0].split() == ["words", "lstm_forw", "bilstm_con", "words_gained"]
+    assert [cells(line) for line in lines[2:4]] == [["NN", 5.0, 0.5, 0.792, 1.5],
+                                                    ["VB", 3.0, 0.375, 0.75, 1.5]]
+    assert "3.0 words gained in all per test set" in lines[-1]
+
+
+def test_tag_gain_table_counts_a_tag_missing_from_a_test_set_as_no_words():
+    by_tag = by_tag_rows([
+        ("bilstm_con", 0, "NN", 4, 3 / 4), ("lstm_forw", 0, "NN", 4, 2 / 4),
+        ("bilstm_con", 1, "NN", 4, 3 / 4), ("lstm_forw", 1, "NN", 4, 2 / 4),
+        # Seed 0's test lines hold two FW words, the BiLSTM tags both right, the forward LSTM
+        # neither; seed 1's hold none: per test set, 1 FW word and 1 word gained on average.
+        ("bilstm_con", 0, "FW", 2, 1.0), ("lstm_forw", 0, "FW", 2, 0.0)])
+    lines = pos_tagging.tag_gain_table(by_tag).splitlines()
+    rows = {cells(line)[0]: cells(line) for line in lines[2:4]}
+    assert rows["FW"][1] == 1.0 and rows["FW"][-1] == 1.0
+    assert "2.0 words gained in all per test set" in lines[-1]  # 1 (NN) + 1 (FW)
 
 
 # ---------------------------------------------------------------- command line

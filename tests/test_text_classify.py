@@ -1,11 +1,12 @@
 """text/text_classify.py and suite/sentiment.py: tiny end-to-end runs on CSVs written here, facts
-checked by hand (bags of words, the majority class, padding), and one-line refusals. No corpus and
-no network needed."""
+checked by hand (bags of words, the majority class, padding, and every number a run reports), and
+one-line refusals. No corpus and no network needed."""
 
 import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -206,6 +207,156 @@ def without_mask(model):
         if layer["class_name"] == "Embedding":
             layer["config"]["mask_zero"] = False
     return keras.Sequential.from_config(config)
+
+
+# ---------------------------------------------------------------- every reported number, by hand
+
+
+def test_the_scores_of_every_split_by_hand():
+    """The bag of words for one epoch in one batch, written out in NumPy: the training loss and
+    accuracy are those of the seed's initial weights on the training sentences (fit logs them
+    before its step); validation and test loss and accuracy those of the trained weights on the
+    validation and on the test sentences."""
+    from suite import weights
+
+    split = {"train": ([[2, 3, 0, 0], [2, 4, 5, 0], [3, 3, 1, 0], [5, 0, 0, 0], [4, 2, 0, 0],
+                        [1, 5, 0, 0]], [1, 1, 0, 0, 1, 0]),
+             "val": ([[2, 5, 0, 0], [3, 1, 0, 0], [4, 0, 0, 0]], [1, 0, 0]),
+             "test": ([[2, 2, 2, 0], [5, 3, 0, 0], [1, 0, 0, 0], [4, 5, 3, 2]], [1, 0, 1, 1])}
+    data = {3: {name: (np.array(ids, dtype=np.int32), np.array(labels))
+                for name, (ids, labels) in split.items()}}
+    args = SimpleNamespace(max_words=6, n_classes=2, batch_size=8, epochs=1)
+    built = []
+
+    def build():
+        built.append(text_classify.build_model("bow_logreg", max_words=6, n_classes=2))
+        return built[-1]
+
+    (row,), _, _, params = text_classify.train_seeds("bow_logreg", build, data, [3], args)
+    initial = weights.initial_weights(built[0], 3)
+    trained = [np.asarray(w) for w in built[0].get_weights()]
+
+    def scores(kernel_and_bias, name):
+        ids, labels = data[3][name]
+        kernel, bias = (np.asarray(w, dtype=np.float64) for w in kernel_and_bias)
+        bags = np.zeros((len(ids), 5))  # column j - 1 for word id j; pads (0) are no word
+        for sentence, words in enumerate(ids):
+            bags[sentence, [j - 1 for j in words if j > 0]] = 1
+        logits = bags @ kernel + bias
+        probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        chosen = probabilities[np.arange(len(labels)), labels]
+        return [-np.log(chosen).mean(), np.mean(probabilities.argmax(axis=1) == labels)]
+
+    assert (row["model"], row["seed"], row["epoch"], params) == ("bow_logreg", 3, 1, 5 * 2 + 2)
+    np.testing.assert_allclose([row["loss"], row["accuracy"]], scores(initial, "train"),
+                               rtol=1e-5)
+    np.testing.assert_allclose([row["val_loss"], row["val_accuracy"]], scores(trained, "val"),
+                               rtol=1e-5)
+    np.testing.assert_allclose([row["test_loss"], row["test_accuracy"]],
+                               scores(trained, "test"), rtol=1e-5)
+
+
+# Two seeds of three epochs of one model; seed 1's least validation loss comes twice, at
+# epochs 2 and 3; the least test loss comes at epoch 3 in both.
+HAND_EPOCHS = pd.DataFrame(
+    [("bilstm_con", 0, 1, 0.69, 0.50, 0.60, 0.55, 0.65, 0.50),
+     ("bilstm_con", 0, 2, 0.50, 0.70, 0.40, 0.75, 0.45, 0.70),
+     ("bilstm_con", 0, 3, 0.30, 0.90, 0.50, 0.70, 0.40, 0.60),
+     ("bilstm_con", 1, 1, 0.68, 0.55, 0.50, 0.60, 0.52, 0.65),
+     ("bilstm_con", 1, 2, 0.45, 0.75, 0.30, 0.80, 0.35, 0.80),
+     ("bilstm_con", 1, 3, 0.25, 0.95, 0.30, 0.85, 0.30, 0.75)],
+    columns=PER_EPOCH_COLUMNS)
+# Labels per split; ids play no part in the majority's scores.
+HAND_LABELS = {0: {"train": [0, 1, 1, 1], "val": [1, 0], "test": [0, 0, 1]},
+               1: {"train": [1, 0, 0], "val": [0, 1, 1], "test": [0]}}
+
+
+def hand_summary():
+    data = {seed: {split: (None, np.array(labels)) for split, labels in splits.items()}
+            for seed, splits in HAND_LABELS.items()}
+    return sentiment.summarise(HAND_EPOCHS, data, [0, 1], {"bilstm_con": 100},
+                               {"bilstm_con": {0: 1.5, 1: 2.5}}, n_classes=2)
+
+
+def test_last_and_best_epoch_and_the_majority_by_hand():
+    summary = hand_summary()
+    assert list(summary.columns) == SUMMARY_COLUMNS
+    rows = {(row.model, row.seed, row.stopped_at): row for row in summary.itertuples()}
+    assert len(rows) == len(summary) == 2 * 2 * 2
+    # After the last epoch: epoch 3's row; at the least validation loss: epoch 2 for seed 0
+    # (0.40), and for seed 1 the first of its two epochs of 0.30.
+    for seed, stopped_at, epoch in [(0, "last_epoch", 3), (0, "best_val_epoch", 2),
+                                    (1, "last_epoch", 3), (1, "best_val_epoch", 2)]:
+        row = rows["bilstm_con", seed, stopped_at]
+        expected = HAND_EPOCHS[(HAND_EPOCHS["seed"] == seed) & (HAND_EPOCHS["epoch"] == epoch)]
+        assert [getattr(row, column) for column in PER_EPOCH_COLUMNS[2:]] == pytest.approx(
+            expected[PER_EPOCH_COLUMNS[2:]].iloc[0].tolist())
+        assert (row.params, row.train_seconds) == (100, [1.5, 2.5][seed])
+    # The majority: seed 0 trains on 1, 3 of 4 sentences, so its probabilities are 1/4, 3/4;
+    # seed 1 on 0, 2 of 3, so 2/3, 1/3.
+    log = np.log
+    expected = {0: [-(log(1 / 4) + 3 * log(3 / 4)) / 4, 3 / 4,  # train: 1 0 1 1 right
+                    -(log(3 / 4) + log(1 / 4)) / 2, 1 / 2,      # val: 1 right, 0 wrong
+                    -(2 * log(1 / 4) + log(3 / 4)) / 3, 1 / 3],  # test: 0 0 wrong, 1 right
+                1: [-(log(1 / 3) + 2 * log(2 / 3)) / 3, 2 / 3,
+                    -(log(2 / 3) + 2 * log(1 / 3)) / 3, 1 / 3,
+                    -log(2 / 3), 1.0]}
+    for seed in (0, 1):
+        for stopped_at in sentiment.STOPPED_AT:
+            row = rows["majority", seed, stopped_at]
+            assert (row.epoch, row.params, row.train_seconds) == (0, 0, 0.0)
+            assert [row.loss, row.accuracy, row.val_loss, row.val_accuracy, row.test_loss,
+                    row.test_accuracy] == pytest.approx(expected[seed])
+
+
+def test_the_summary_table_and_the_comparison_show_means_over_seeds_by_hand():
+    summary = hand_summary()
+    lines = sentiment.summary_table(summary).splitlines()
+    assert lines[0].split() == ["stopped_at", "model", "runs", "params", "epoch",
+                                "val_accuracy", "test_accuracy", "test_loss"]
+    table = {tuple(line.split()[:2]): line.split()[2:] for line in lines[1:5]}
+    # Columns: runs, params, epoch, val_accuracy, test_accuracy, test_loss, each a mean over
+    # the two seeds ± its standard deviation (ddof 1): |a - b| / sqrt(2).
+    assert table["last_epoch", "bilstm_con"] == [
+        "2", "100", "3.0", "±", "0.0", "0.775", "±", "0.106",  # 0.70, 0.85
+        "0.675", "±", "0.106", "0.350", "±", "0.071"]  # 0.60, 0.75; 0.40, 0.30
+    assert table["best_val_epoch", "bilstm_con"] == [
+        "2", "100", "2.0", "±", "0.0", "0.775", "±", "0.035",  # 0.75, 0.80
+        "0.750", "±", "0.071", "0.400", "±", "0.071"]  # 0.70, 0.80; 0.45, 0.35
+    # The majority's test accuracy: (1/3 + 1) / 2 = 0.667, spread (2/3) / sqrt(2) = 0.471.
+    assert table["best_val_epoch", "majority"][-6:-3] == ["0.667", "±", "0.471"]
+    assert [line.split()[:2] for line in lines[1:5]] == [
+        ["last_epoch", "bilstm_con"], ["best_val_epoch", "bilstm_con"],
+        ["last_epoch", "majority"], ["best_val_epoch", "majority"]]
+    # The claims: the mean over seeds of the paired difference, at each stopping point.
+    from suite.claims import Claim
+
+    comparison = sentiment.compare(summary, [Claim("bilstm_con", "majority", "test_accuracy")])
+    assert comparison["stopped_at"].tolist() == list(sentiment.STOPPED_AT)
+    assert comparison["difference"].tolist() == pytest.approx(
+        [((0.60 - 1 / 3) + (0.75 - 1)) / 2, ((0.70 - 1 / 3) + (0.80 - 1)) / 2])
+
+
+def test_what_a_run_prints_about_its_sentences_by_hand():
+    """Seed 0 splits 10 sentences into rows 8 9 3 7 1 4 5 6 to train, 2 to validate and 0 to
+    test; the sentences are put where that split takes them from."""
+    texts = {0: "a good film with a twist", 2: "not good",
+             8: "a good film", 9: "a bad film", 3: "good good fun", 7: "the film",
+             1: "a dull plot", 4: "good acting", 5: "a film", 6: "long and dull"}
+    assert [int(i) for i in np.concatenate(text_data.split_indices(10, 0))] == [
+        8, 9, 3, 7, 1, 4, 5, 6, 2, 0]
+    sentences = sentiment.Sentences("made up", np.arange(10) % 2, ["negative", "positive"],
+                                    tokens=[texts[i].split() for i in range(10)])
+    # Training words: a 4, film 4, good 4, dull 2 and seven words once, 11 in all. --max-words
+    # 5 keeps 3 of them (a, film, good), which cover 4 of the test sentence's 6 words. 9 of the
+    # 10 sentences have at most 3 words; the lengths' median is 3.
+    assert sentiment.describe_vocabulary(sentences, 0, max_words=5, max_length=3) == (
+        "Seed 0: its 8 training sentences hold 11 distinct words, 4 of them at least twice; "
+        "the vocabulary of 5 ids covers 66.7% of its test sentences' words; 90.0% of the "
+        "sentences have at most 3 words (median 3)")
+    data = {0: sentiment.encode_splits(sentences, 0, 5, 3)}
+    assert sentiment.describe_splits(sentences, data) == (
+        "10 sentences, 8 to train, 1 to validate, 1 to test per seed")
 
 
 # ---------------------------------------------------------------- refusals

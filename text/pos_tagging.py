@@ -568,10 +568,15 @@ def tag_gain_table(by_tag, first="bilstm_con", second="lstm_forw", rows=10):
     if both["model"].nunique() < 2:
         return None
     table = both.pivot_table(index=["seed", "tag"], columns="model", values=["accuracy", "count"])
+    # A seed whose test lines hold none of a tag counts 0 words and 0 gained for it; accuracy
+    # is the mean over the seeds that have the tag.
+    every = pd.MultiIndex.from_product([both["seed"].unique(), both["tag"].unique()],
+                                       names=["seed", "tag"])
+    table = table.reindex(every)
     gained = ((table["accuracy"][first] - table["accuracy"][second])
-              * table["count"][first]).groupby("tag").mean()
+              * table["count"][first]).fillna(0).groupby("tag").mean()
     accuracy_of = table["accuracy"].groupby("tag").mean()
-    shown = pd.DataFrame({"words": table["count"][first].groupby("tag").mean().round(1),
+    shown = pd.DataFrame({"words": table["count"][first].fillna(0).groupby("tag").mean().round(1),
                           second: accuracy_of[second].round(3),
                           first: accuracy_of[first].round(3),
                           "words_gained": gained.round(1)}).sort_values("words_gained",
