@@ -274,3 +274,28 @@ def test_the_demo_writes_what_the_four_scripts_write_one_by_one(tmp_path, monkey
         pd.testing.assert_frame_equal(together, alone)
         compared += 1
     assert compared == 2 + 2 + 4 + 4  # losses and summaries; comparisons and flip errors
+
+
+def test_literal_flag_trains_with_the_tutorials_fit_loop_and_the_same_losses(tmp_path,
+                                                                             monkeypatch):
+    """A section's --literal calls model.fit once per sequence, as the tutorial does, and its
+    losses and held-out predictions are those of the default compiled path. (tests/test_training.py
+    checks every backend's path against the fit loop; here the flag, on TensorFlow.)"""
+    import keras
+
+    flags = ["--epochs", "6", "--units", "3", "--eval-sequences", "4", "--quiet"]
+    compiled = bilstm_classify.main(flags + ["--output-dir", str(tmp_path / "compiled")])
+    fit_calls = []
+    fit = keras.Model.fit
+
+    def counted_fit(model, *args, **kwargs):
+        fit_calls.append(kwargs.get("batch_size"))
+        return fit(model, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "fit", counted_fit)
+    literal = bilstm_classify.main(flags + ["--literal", "--output-dir", str(tmp_path / "fit")])
+    assert fit_calls == [1] * 6
+    assert literal.runs["bilstm_con"].method == "literal"
+    np.testing.assert_allclose(literal.losses["loss"], compiled.losses["loss"], atol=1e-5)
+    np.testing.assert_allclose(literal.runs["bilstm_con"].probabilities,
+                               compiled.runs["bilstm_con"].probabilities, atol=1e-5)

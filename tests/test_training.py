@@ -35,28 +35,6 @@ def test_default_path_equals_the_literal_fit_loop():
     assert runs.losses[0, 0] == pytest.approx(first, abs=1e-5)
 
 
-def test_literal_flag_trains_with_the_tutorials_fit_loop_and_the_same_losses(tmp_path,
-                                                                             monkeypatch):
-    """A section's --literal calls model.fit once per sequence, as the tutorial does, and its
-    losses and held-out predictions are those of the default compiled path."""
-    flags = ["--epochs", "6", "--units", "3", "--eval-sequences", "4", "--quiet"]
-    compiled = bilstm_classify.main(flags + ["--output-dir", str(tmp_path / "compiled")])
-    fit_calls = []
-    fit = keras.Model.fit
-
-    def counted_fit(model, *args, **kwargs):
-        fit_calls.append(kwargs.get("batch_size"))
-        return fit(model, *args, **kwargs)
-
-    monkeypatch.setattr(keras.Model, "fit", counted_fit)
-    literal = bilstm_classify.main(flags + ["--literal", "--output-dir", str(tmp_path / "fit")])
-    assert fit_calls == [1] * 6
-    assert literal.runs["bilstm_con"].method == "literal"
-    np.testing.assert_allclose(literal.losses["loss"], compiled.losses["loss"], atol=1e-5)
-    np.testing.assert_allclose(literal.runs["bilstm_con"].probabilities,
-                               compiled.runs["bilstm_con"].probabilities, atol=1e-5)
-
-
 def test_default_path_equals_the_literal_loop_over_300_steps():
     """300 steps of a BiLSTM with 2 units, long enough for rounding differences to grow.
 
