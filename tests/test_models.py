@@ -86,3 +86,70 @@ def test_the_tutorials_loop_runs_on_the_reshaped_sequence():
     assert np.isfinite(history.history["loss"][0])
     yhat = (model.predict(X, verbose=0) > 0.5).astype(int)
     assert yhat.shape == y.shape
+
+
+# One label per step (the tutorial's) or one per sequence: the shapes at every layer, as the
+# table in docs/tutorial.md gives them for 10 timesteps and 20 units.
+SHAPES = {
+    ("per step", "LSTM"): [(None, 10, 1), (None, 10, 20), (None, 10, 1)],
+    ("per step", "BiLSTM"): [(None, 10, 1), (None, 10, 40), (None, 10, 1)],
+    ("per sequence", "LSTM"): [(None, 10, 1), (None, 20), (None, 1)],
+    ("per sequence", "BiLSTM"): [(None, 10, 1), (None, 40), (None, 1)],
+}
+
+
+def _labelled(per_step, bidirectional, n_timesteps=10, units=20):
+    from keras import layers
+
+    lstm = layers.LSTM(units, return_sequences=per_step)
+    reader = layers.Bidirectional(lstm) if bidirectional else lstm
+    # Per step: the same Dense at every step (TimeDistributed); per sequence: one Dense on the
+    # LSTM's last output (for the BiLSTM, the forward half's last step and the backward half's
+    # first, concatenated).
+    head = layers.Dense(1, activation="sigmoid")
+    return keras.Sequential([keras.Input(shape=(n_timesteps, 1)), reader,
+                             layers.TimeDistributed(head) if per_step else head])
+
+
+@pytest.mark.parametrize("labels, model", list(SHAPES))
+def test_the_shapes_of_one_label_per_step_and_one_per_sequence(labels, model):
+    built = _labelled(labels == "per step", model == "BiLSTM")
+    shapes = [tuple(built.inputs[0].shape)] + [tuple(layer.output.shape) for layer in built.layers]
+    assert shapes == SHAPES[labels, model]
+    X = np.random.default_rng(0).random((3, 10, 1)).astype("float32")
+    assert built.predict(X, verbose=0).shape == (3, *SHAPES[labels, model][-1][1:])
+
+
+def test_a_dense_on_every_step_equals_time_distributed_dense():
+    """Keras 3's Dense on a (batch, steps, features) tensor acts on the last axis, step by step:
+    the same numbers as TimeDistributed(Dense) with the same weights, and the same parameters."""
+    from keras import layers
+
+    X = np.random.default_rng(1).standard_normal((4, 10, 20)).astype("float32")
+    dense = layers.Dense(1, activation="sigmoid")
+    plain = keras.Sequential([keras.Input(shape=(10, 20)), dense])
+    wrapped = keras.Sequential([keras.Input(shape=(10, 20)),
+                                layers.TimeDistributed(layers.Dense(1, activation="sigmoid"))])
+    wrapped.set_weights(plain.get_weights())
+    assert plain.count_params() == wrapped.count_params() == 21
+    by_hand = 1 / (1 + np.exp(-(X @ plain.get_weights()[0] + plain.get_weights()[1])))
+    np.testing.assert_allclose(plain.predict(X, verbose=0), wrapped.predict(X, verbose=0),
+                               atol=1e-6)
+    np.testing.assert_allclose(plain.predict(X, verbose=0), by_hand, atol=1e-6)
+
+
+def test_a_bilstms_one_output_per_sequence_is_the_forward_last_and_the_backward_first():
+    """With return_sequences=False, Bidirectional's output is the forward LSTM's output at the
+    last step beside the backward LSTM's at the first step (in time order): what each has read
+    once it has read the whole sequence."""
+    from keras import layers
+
+    X = np.random.default_rng(2).random((3, 10, 1)).astype("float32")
+    every_step = layers.Bidirectional(layers.LSTM(5, return_sequences=True))
+    last_only = layers.Bidirectional(layers.LSTM(5))
+    outputs = every_step(X)
+    last_only(X)
+    last_only.set_weights(every_step.get_weights())
+    expected = np.concatenate([np.asarray(outputs)[:, -1, :5], np.asarray(outputs)[:, 0, 5:]],
+                              axis=-1)
+    np.testing.assert_allclose(np.asarray(last_only(X)), expected, atol=1e-6)
