@@ -59,19 +59,15 @@ def command(module):
 
 
 def program():
-    """The command that started this process, as a learner typed it: 'python -m book.bilstm_book'
-    or 'lstm_baseline.py'."""
+    """The command that started this process, as a learner typed it, for the start of an error
+    line: 'python -m book.bilstm_book' or 'python lstm_baseline.py', as the parsers name it."""
     options = getattr(sys, "orig_argv", [])[1:]  # the interpreter's own options come first
     for option, following in zip(options, options[1:]):
         if option == "-m":  # also while the module's package is imported, before __main__ is set
             return f"python -m {following}"
         if not option.startswith("-"):
             break
-    main = sys.modules.get("__main__")
-    spec = getattr(main, "__spec__", None)
-    if spec is not None and spec.name not in ("__main__", None):
-        return f"python -m {spec.name}"
-    return Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"
+    return " ".join(command("__main__") or ["python"])
 
 
 def missing_requirements():

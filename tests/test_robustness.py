@@ -93,7 +93,7 @@ def test_a_python_without_the_requirements_gets_one_line_and_no_folder(script, t
     assert completed.returncode == 2
     lines = completed.stderr.strip().splitlines()
     assert len(lines) == 1 and ".venv/bin/python" in lines[0] and "numpy" in lines[0]
-    named = f"python -m {script}" if "." in script else f"{script}.py"
+    named = f"python -m {script}" if "." in script else f"python {script}.py"
     assert lines[0].startswith(f"{named}: error: ")
     assert not (tmp_path / "out").exists()
 
