@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 OUT ?= runs
 
-.PHONY: demo curves book experiments atlas originals inside text pytorch bench reproduce test \
+.PHONY: demo curves book experiments atlas originals inside text sequences pytorch bench reproduce test \
 	test-slow test-torch clean
 
 $(INSTALLED): requirements.txt
@@ -57,6 +57,15 @@ text: $(INSTALLED)
 	KERAS_BACKEND=jax $(BIN)/python -m text.text_classify --output-dir $(OUT)
 	KERAS_BACKEND=jax $(BIN)/python -m text.pos_tagging --output-dir $(OUT)
 
+# sequences/: your own sequences, on JAX: Japanese Vowels (from sktime's bundled copy, 30 seeds
+# of each model against 1-NN DTW and MiniRocket), the same with MathWorks' example settings, and
+# the tutorial's problem with lengths drawn from 5 to 10, post- and pre-padded.
+sequences: $(INSTALLED)
+	KERAS_BACKEND=jax $(BIN)/python -m sequences.classify_sequences --dataset japanese_vowels --output-dir $(OUT)
+	KERAS_BACKEND=jax $(BIN)/python -m sequences.classify_sequences --dataset japanese_vowels --settings mathworks --output-dir $(OUT)
+	KERAS_BACKEND=jax $(BIN)/python -m sequences.classify_sequences --min-length 5 --output-dir $(OUT)
+	KERAS_BACKEND=jax $(BIN)/python -m sequences.classify_sequences --min-length 5 --padding pre --output-dir $(OUT)
+
 # pytorch/: the plain PyTorch ports, with the pinned CPU build of PyTorch: every committed Keras
 # loss of the four sections retrained in torch.nn and compared, then the sentiment classifier in
 # torch.nn (30 seeds) against the committed Keras run.
@@ -71,14 +80,14 @@ bench: $(INSTALLED)
 
 # Every committed file in plots/ and results/, rewritten in place.
 reproduce:
-	$(MAKE) demo curves book experiments text pytorch bench OUT=.
+	$(MAKE) demo curves book experiments text sequences pytorch bench OUT=.
 
 # The suite on TensorFlow but for the slow tests (whole runs, marked slow), then the
 # backend-sensitive tests again on JAX, reproductions of the committed runs included; each test
 # file runs whole in one of two worker processes (its module fixtures are built once). The plain
 # PyTorch ports' tests belong to test-torch.
 PYTEST := $(BIN)/python -m pytest -q -n 2 --dist loadfile
-PORT_TESTS := tests/test_pytorch.py tests/test_text_pytorch.py
+PORT_TESTS := tests/test_pytorch.py tests/test_text_pytorch.py tests/test_sequences_pytorch.py
 NOT_PORTS := $(addprefix --ignore=,$(PORT_TESTS))
 test: $(INSTALLED)
 	$(PYTEST) -m "not slow" $(NOT_PORTS)

@@ -25,9 +25,9 @@ TOP_LEVEL = {
     # tests, committed runs and pages
     "tests", "plots", "results", "docs",
     # the one package of shared machinery, and the topic folders
-    "suite", "book", "experiments", "text", "pytorch", "bench",
+    "suite", "book", "experiments", "text", "sequences", "pytorch", "bench",
 }
-TOPIC_FOLDERS = ["book", "experiments", "text", "pytorch", "bench"]
+TOPIC_FOLDERS = ["book", "experiments", "text", "sequences", "pytorch", "bench"]
 # What a script may take from a section script: its model builders.
 MODEL_BUILDERS = {"build_model", "build_backward_aligned", "get_models"}
 # The scripts that run other scripts whole.
