@@ -1,6 +1,6 @@
 """Classify your own sequences: forward, backward and bidirectional LSTMs, padded and masked.
 
-Trains lstm_forw, lstm_back (reading from the last step) and bilstm_con on sequences of any
+With no flags: the tutorial's problem as a data set of 1,000 sequences. Trains lstm_forw, lstm_back (reading from the last step) and bilstm_con on sequences of any
 length, each seed on its own training part, keeps each model's weights of the epoch with the least
 validation loss, scores the test part, and tests whether the BiLSTM beats the forward LSTM and
 whether either beats the references: the majority class and, with one label per sequence, the
@@ -8,6 +8,7 @@ field's baselines, 1-nearest-neighbour with dynamic time warping and MiniRocket 
 label per step, the most frequent label at each position. Saves each model's first seed as a
 .keras file under <output-dir>/models/ (python -m sequences.label_sequences labels new ones).
 
+    python -m sequences.classify_sequences
     python -m sequences.classify_sequences --dataset japanese_vowels      # the real benchmark
     python -m sequences.classify_sequences --dataset japanese_vowels --settings mathworks
     python -m sequences.classify_sequences --dataset tutorial --min-length 5 --padding pre
@@ -197,22 +198,34 @@ def summary_table(summary):
 
 
 def plot_results(per_epoch, summary, title):
-    """Validation loss per epoch (mean with a 95% band) and each model's test accuracy by seed."""
+    """Validation loss per epoch (mean with a 95% band) and each model's test accuracy by seed;
+    the references that ignore the values (majority, position) as dotted lines, their value in
+    the legend when it lies below the axis."""
     import matplotlib.pyplot as plt
 
     from suite import plotting
 
-    fig, (curves_ax, accuracy_ax) = plt.subplots(1, 2, figsize=(14, 5.5))
+    fig, (curves_ax, accuracy_ax) = plt.subplots(1, 2, figsize=(14, 6))
     curves = {name: group.pivot(index="seed", columns="epoch", values="val_loss")
               for name, group in per_epoch.groupby("model", sort=False)}
     plotting.plot_runs(curves_ax, curves, ylabel="validation cross-entropy", xlabel="epoch")
     curves_ax.set_title("validation loss")
-    names = list(summary["model"].unique())
+    lines = [name for name in (MAJORITY, POSITION) if name in set(summary["model"])]
+    names = [name for name in summary["model"].unique() if name not in lines]
     for i, name in enumerate(names):
         values = summary.loc[summary["model"] == name, "test_accuracy"]
         jitter = np.random.default_rng(i).uniform(-0.15, 0.15, len(values))
         accuracy_ax.scatter(i + jitter, values, s=12, alpha=0.6)
         accuracy_ax.hlines(values.mean(), i - 0.3, i + 0.3, color="black")
+    shown = summary.loc[summary["model"].isin(names), "test_accuracy"]
+    low = max(0.0, shown.min() - 0.05 * max(shown.max() - shown.min(), 0.05))
+    for name, style in zip(lines, (":", "--")):
+        value = summary.loc[summary["model"] == name, "test_accuracy"].mean()
+        label = f"{name}: {value:.3f}" + (" (below the axis)" if value < low else "")
+        accuracy_ax.axhline(value, color="black", linestyle=style, linewidth=1, label=label)
+    accuracy_ax.set_ylim(bottom=low)
+    if lines:
+        accuracy_ax.legend(loc="lower right")
     accuracy_ax.set_xticks(range(len(names)), names, rotation=20)
     accuracy_ax.set_ylabel("test accuracy (one dot per seed, line: mean)")
     accuracy_ax.set_title("test accuracy")
@@ -373,7 +386,7 @@ def main(argv=None):
         comparison = claims.compare(summary, claims_to_test(summary))
         title = (f"{sequences.describe()}; {args.units} units, {args.epochs} epochs of "
                  f"batch {args.batch_size}, {args.padding}-padded; {cli.describe_seeds(args)}")
-        figure = plot_results(per_epoch, summary, f"{name}: {title}")
+        figure = plot_results(per_epoch, summary, f"{name}: {title}".replace("; ", "\n", 1))
         outputs.write_results(args.output_dir, {
             f"results/{name}.csv": per_epoch, f"results/{name}_summary.csv": summary,
             f"results/{name}_comparison.csv": comparison, f"results/{name}_timing.csv": timing,

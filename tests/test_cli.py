@@ -20,7 +20,7 @@ REPOSITORY = Path(__file__).resolve().parent.parent
 SCRIPTS = ["lstm_baseline", "bilstm_classify", "compare_directions", "compare_merge_modes",
            "book.bilstm_book", "book.sweep_sequence_length", "book.smallest_model",
            "experiments.inside_the_model", "experiments.originals", "experiments.claims_atlas",
-           "bench.bench"]
+           "sequences.classify_sequences", "bench.bench"]
 # Refused values per script: (flags, what the one-line error must name).
 REFUSED = {
     "lstm_baseline": [(["--epochs", "0"], "--epochs"), (["--seed", "-1"], "--seed"),
@@ -37,6 +37,10 @@ REFUSED = {
     "experiments.inside_the_model": [(["--eval-sequences", "2"], "--eval-sequences")],
     "experiments.originals": [(["--book-sequences", "15"], "--book-sequences")],
     "experiments.claims_atlas": [(["--epochs", "250", "250"], "--epochs")],
+    "sequences.classify_sequences": [(["--min-length", "11"], "--min-length"),
+                                     (["--model", "lstm_forw", "lstm_forw"], "--model"),
+                                     (["--labels", "word"], "--labels"),
+                                     (["--data", "a.csv", "--dataset", "tutorial"], "--dataset")],
     "bench.bench": [(["--backends", "mxnet"], "--backends"), (["--tutorial-steps", "0"],
                                                          "--tutorial-steps")],
 }

@@ -48,7 +48,8 @@ def test_a_run_the_machine_cannot_hold_is_refused_before_work(flags, named, tmp_
 TRAINING_SCRIPTS = ["lstm_baseline", "bilstm_classify", "compare_directions",
                     "compare_merge_modes", "book.bilstm_book", "book.sweep_sequence_length",
                     "book.smallest_model", "experiments.claims_atlas", "experiments.originals",
-                    "experiments.inside_the_model", "text.text_classify", "text.pos_tagging"]
+                    "experiments.inside_the_model", "text.text_classify", "text.pos_tagging",
+                    "sequences.classify_sequences"]
 
 
 @pytest.mark.parametrize("script", TRAINING_SCRIPTS)
@@ -82,7 +83,8 @@ def test_the_estimate_grows_with_each_flag_it_names():
 
 @pytest.mark.parametrize("script", ["lstm_baseline", "experiments.claims_atlas",
                                     "book.sweep_sequence_length", "text.text_classify",
-                                    "text.pos_tagging", "pytorch.bilstm_pytorch", "bench.bench"])
+                                    "text.pos_tagging", "sequences.classify_sequences",
+                                    "pytorch.bilstm_pytorch", "bench.bench"])
 def test_a_python_without_the_requirements_gets_one_line_and_no_folder(script, tmp_path):
     """`python -S` leaves out site-packages: a Python with none of the requirements, whatever
     the script imports first (NumPy and pandas at the top of some of them)."""
