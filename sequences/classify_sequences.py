@@ -120,7 +120,8 @@ def reference_rows(sequences, splits, args):
             np.concatenate([w, split.parts["val"][2]]) if args.validation else w,
             sequences.n_classes, y_test.shape)}
         if sequences.per_step:
-            references[POSITION] = sm.position_probabilities(y, w, sequences.n_classes, y_test)
+            references[POSITION] = sm.position_probabilities(y, w, sequences.n_classes, y_test,
+                                                             w_test)
         for name, probabilities in references.items():
             rows.append({"model": name, "seed": split.seed,
                          **sm.scores(probabilities, y_test, w_test)})

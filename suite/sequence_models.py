@@ -253,17 +253,25 @@ def majority_probabilities(y_train, w_train, n_classes, shape):
     return np.broadcast_to(counts / counts.sum(), shape + (n_classes,))
 
 
-def position_probabilities(y_train, w_train, n_classes, y_test):
-    """With a label per step: at each position, the training part's class frequencies there
-    (the analogue of the tutorial's position-only reference); a position no training sequence
+def step_numbers(weights):
+    """(n, n_timesteps) -> each labelled output's step number counted from the sequence's first
+    real step (0, 1, 2, ...), however the sequence is padded; -1 on padding."""
+    real = weights > 0
+    return np.where(real, np.cumsum(real, axis=1) - 1, -1)
+
+
+def position_probabilities(y_train, w_train, n_classes, y_test, w_test):
+    """With a label per step: at each step number (counted from each sequence's first step,
+    whether it is padded at the end or the start), the training part's class frequencies there:
+    the analogue of the tutorial's position-only reference. A step number no training sequence
     reaches gets the overall frequencies."""
     overall = majority_probabilities(y_train, w_train, n_classes, ())
-    frequencies = np.empty((y_train.shape[1], n_classes))
-    for t in range(y_train.shape[1]):
-        labels = y_train[:, t][w_train[:, t] > 0]
-        counts = np.bincount(labels, minlength=n_classes).astype(float)
-        frequencies[t] = counts / counts.sum() if counts.sum() else overall
-    return np.broadcast_to(frequencies, y_test.shape + (n_classes,))
+    train_steps, test_steps = step_numbers(w_train), step_numbers(w_test)
+    frequencies = np.tile(overall, (y_train.shape[1], 1))
+    for step in range(train_steps.max() + 1):
+        counts = np.bincount(y_train[train_steps == step], minlength=n_classes).astype(float)
+        frequencies[step] = counts / counts.sum()
+    return np.where(test_steps[..., None] >= 0, frequencies[np.maximum(test_steps, 0)], overall)
 
 
 def one_hot(labels, n_classes):

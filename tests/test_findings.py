@@ -297,6 +297,18 @@ def sentiment():
             *paired(difference), f"{accuracy['bow_logreg']:.3f}"]
 
 
+@finding("Does the BiLSTM beat the forward LSTM on Japanese Vowels?")
+def japanese_vowels():
+    """sequences_japanese_vowels_summary.csv: test accuracy, mean over seeds;
+    sequences_japanese_vowels_comparison.csv: BiLSTM minus forward LSTM."""
+    accuracy = mean_by_model("sequences_japanese_vowels_summary.csv", "test_accuracy")
+    difference = only(results("sequences_japanese_vowels_comparison.csv"),
+                      pair="bilstm_con - lstm_forw", measure="test_accuracy")
+    return ["1", f"{accuracy['bilstm_con']:.3f}", f"{accuracy['lstm_forw']:.3f}",
+            *paired(difference), "1", f"{accuracy['dtw_1nn']:.3f}",
+            f"{accuracy['minirocket']:.3f}"]
+
+
 @finding("Does it suit part-of-speech tagging?")
 def tagging():
     """pos_tagging_summary.csv: test accuracy, mean over seeds; pos_tagging_comparison.csv: the

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,8 @@ from suite import sequence_data
 from suite.sequence_data import DataError
 from tests.conftest import script_command
 
+REPOSITORY = Path(__file__).resolve().parent.parent
+EXAMPLE = REPOSITORY / "sequences" / "example.csv"
 GOOD = """sequence,step,x1,x2,label
 a,0,0.1,0.2,walk
 a,1,0.3,0.4,walk
@@ -225,8 +228,16 @@ def test_the_references_count_by_hand():
     w = np.array([[1, 1, 1], [1, 1, 1], [1, 1, 0]], dtype=float)
     majority = sequence_models.majority_probabilities(y, w, 2, (1,))
     np.testing.assert_allclose(majority[0], [3 / 8, 5 / 8])  # the last step of row 3 is padding
-    position = sequence_models.position_probabilities(y, w, 2, np.zeros((1, 3), dtype=int))
+    position = sequence_models.position_probabilities(y, w, 2, np.zeros((1, 3), dtype=int),
+                                                      np.ones((1, 3)))
     np.testing.assert_allclose(position[0], [[2 / 3, 1 / 3], [1 / 3, 2 / 3], [0, 1]])
+    # Pre-padded, the steps are counted from each sequence's first real step: the same
+    # frequencies, at the positions where the real steps now sit.
+    pre_y, pre_w = np.array([[0, 0, 1], [0, 1, 1], [0, 1, 1]]), w[:, ::-1].copy()
+    pre_w[2] = [0, 1, 1]
+    shifted = sequence_models.position_probabilities(pre_y, pre_w, 2, np.zeros((1, 3), dtype=int),
+                                                     np.array([[0.0, 1.0, 1.0]]))
+    np.testing.assert_allclose(shifted[0, 1:], [[2 / 3, 1 / 3], [1 / 3, 2 / 3]])
     # Log loss and accuracy over the weighted outputs only.
     probabilities = np.array([[[0.9, 0.1], [0.2, 0.8], [0.5, 0.5]]])
     truth, weights = np.array([[0, 1, 1]]), np.array([[1.0, 1.0, 0.0]])
@@ -302,25 +313,28 @@ def test_a_saved_model_labels_new_sequences_as_it_predicted_them(tiny_run, tmp_p
 
 
 def test_a_saved_model_reloads_on_another_backend_with_the_same_predictions(tiny_run, tmp_path):
+    """Saved on this backend, reloaded in a new process on another one (JAX, or TensorFlow when
+    this is JAX): the same probabilities, for the model with the suite's own layer too."""
     import keras
+
+    from suite import saving
 
     folder = tiny_run[0] / "from_file" / "models"
     X = sequence_data.padded(sequence_data.tutorial_sequences(5, 8, 4, seed=9), range(5), 8)[0]
     np.save(tmp_path / "X.npy", X)
+    names = ["lstm_back", "bilstm_con"]
+    here = [np.asarray(saving.load(folder / f"sequences_sample_{name}.keras")[0].predict(
+        X, verbose=0)) for name in names]
+    code = ("import sys, numpy as np; from suite import saving; "
+            f"X = np.load({str(tmp_path / 'X.npy')!r}); "
+            f"np.save({str(tmp_path / 'there.npy')!r}, np.stack([np.asarray(saving.load(path)[0]"
+            f".predict(X, verbose=0)) for path in sys.argv[1:]]))")
     other = "jax" if keras.backend.backend() != "jax" else "tensorflow"
-    for name in ("lstm_back", "bilstm_con"):
-        from suite import saving
-
-        here = np.asarray(saving.load(folder / f"sequences_sample_{name}.keras")[0].predict(
-            X, verbose=0))
-        code = ("import sys, numpy as np; sys.path.insert(0, '.'); from suite import saving; "
-                f"m, _ = saving.load({str(folder / f'sequences_sample_{name}.keras')!r}); "
-                f"np.save({str(tmp_path / 'there.npy')!r}, np.asarray(m.predict(np.load("
-                f"{str(tmp_path / 'X.npy')!r}), verbose=0)))")
-        subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
-                       env={**os.environ, "KERAS_BACKEND": other},
-                       cwd=str(sequence_data.__file__).rsplit("/suite/", 1)[0])
-        np.testing.assert_allclose(np.load(tmp_path / "there.npy"), here, atol=1e-5)
+    subprocess.run([sys.executable, "-c", code,
+                    *[str(folder / f"sequences_sample_{name}.keras") for name in names]],
+                   check=True, capture_output=True, env={**os.environ, "KERAS_BACKEND": other},
+                   cwd=REPOSITORY)
+    np.testing.assert_allclose(np.load(tmp_path / "there.npy"), np.stack(here), atol=1e-5)
 
 
 def test_a_bad_file_on_the_command_line_is_one_line_exit_2_and_nothing_written(tmp_path):
@@ -328,9 +342,47 @@ def test_a_bad_file_on_the_command_line_is_one_line_exit_2_and_nothing_written(t
     result = subprocess.run(
         script_command("sequences.classify_sequences") + ["--data", str(bad), "--output-dir",
                                                            str(tmp_path / "out")],
-        capture_output=True, text=True, cwd=str(sequence_data.__file__).rsplit("/suite/", 1)[0])
+        capture_output=True, text=True, cwd=REPOSITORY)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "python -m sequences.classify_sequences: error: "
         f"{bad}: row 3, column 'x2': 'abc' is not a number"]
     assert not (tmp_path / "out").exists()
+
+
+def test_the_hand_written_example_runs_end_to_end(tmp_path):
+    """sequences/example.csv, the page's example of a file written by hand: one command, one
+    label per sequence, every model and the majority reference scored."""
+    from sequences import classify_sequences
+
+    summary, comparison = classify_sequences.main(
+        ["--data", str(EXAMPLE), "--repeats", "1", "--epochs", "2", "--no-baselines", "--quiet",
+         "--output-dir", str(tmp_path)])
+    assert set(summary["model"]) == {"lstm_forw", "lstm_back", "bilstm_con", "majority"}
+    assert (tmp_path / "results" / "sequences_example_summary.csv").is_file()
+    assert (tmp_path / "models" / "sequences_example_bilstm_con.keras").is_file()
+
+
+def test_one_nearest_neighbour_dtw_is_the_nearest_by_dynamic_time_warping():
+    """sktime's 1-NN with dtaidistance's DTW against DTW computed here by hand (squared
+    differences summed over the features, the square root of the cheapest path)."""
+    pytest.importorskip("sktime")
+    from suite import sequence_models
+
+    sequences = sequence_data.read_csv(EXAMPLE)
+
+    def dtw(a, b):
+        cost = np.full((len(a) + 1, len(b) + 1), np.inf)
+        cost[0, 0] = 0.0
+        for i in range(len(a)):
+            for j in range(len(b)):
+                cost[i + 1, j + 1] = ((a[i] - b[j]) ** 2).sum() + min(
+                    cost[i, j], cost[i, j + 1], cost[i + 1, j])
+        return np.sqrt(cost[-1, -1])
+
+    train, test = np.arange(0, 12, 2), np.arange(1, 12, 2)
+    predicted = sequence_models.dtw_1nn_labels(sequences, train, test)
+    labels = np.asarray(sequences.labels)
+    by_hand = [labels[train[np.argmin([dtw(sequences.features[t], sequences.features[i])
+                                      for i in train])]] for t in test]
+    np.testing.assert_array_equal(predicted, by_hand)
