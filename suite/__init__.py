@@ -17,6 +17,9 @@
 - `book_chapter`: the book chapter's printed numbers and its way of evaluating.
 - `text_data`: the real corpora, fetched, checked and cached on first use; readers and splits.
 - `sentiment`: what the two sentiment scripts (Keras and plain PyTorch) share.
+- `sequence_data`: your own sequences: the long-form CSV checked, splits, scaling and padding.
+- `sequence_models`: masked LSTMs for any sequences, trained side by side over seeds; references.
+- `saving`: a model kept as `.keras`, with what labelling new sequences needs beside it.
 - `pytorch_port`: Keras's initial weights drawn without Keras and mapped into PyTorch's layout.
 - `pytorch_keras`: Keras's Adam and losses in PyTorch, for the plain PyTorch scripts.
 - `claims`: measures, paired bootstrap intervals and verdicts for the tutorial's claims.
