@@ -27,7 +27,6 @@ MAJORITY = "majority"  # the reference that predicts the training split's most f
 # Streams of a seed's SeedSequence: 3 draws the initial weights (suite/weights.py), 4 splits the
 # sentences (text_data.SPLIT_STREAM), 5 shuffles the training sentences every epoch.
 SHUFFLE_STREAM = 5
-MIN_SENTENCES = 10  # fewer leave a split empty
 
 
 # ---------------------------------------------------------------- the sentences
@@ -49,14 +48,10 @@ class Sentences:
 
 
 def read_sentences(args):
-    """The polarity corpus, or the label,text CSV of --data; a corpus that cannot be had, or too
-    few rows to split, raises text_data.CorpusError."""
+    """The polarity corpus, or the label,text CSV of --data; a corpus that cannot be had, or a
+    class too small to split (text_data.MIN_CLASS_ROWS), raises text_data.CorpusError."""
     path = args.data or text_data.fetch("polarity", package_file=args.corpus_package)
-    texts, labels = text_data.read_labelled(path)
-    if len(labels) < MIN_SENTENCES:
-        raise text_data.CorpusError(f"{path}: {len(labels)} rows are too few to split into "
-                                    f"training, validation and test sentences "
-                                    f"({MIN_SENTENCES} at least)")
+    texts, labels = text_data.read_labelled(path, min_class_rows=text_data.MIN_CLASS_ROWS)
     if args.data:
         names = [str(name) for name in range(labels.max() + 1)]
         checksum = text_data.sha256_of(Path(path).read_bytes())
@@ -115,7 +110,9 @@ def add_arguments(parser, models, datasets=("polarity", "imdb")):
                              + ("; imdb: keras.datasets.imdb, downloaded by Keras on first use"
                                 if "imdb" in datasets else ""))
     parser.add_argument("--data", metavar="FILE.csv",
-                        help="your own label,text CSV instead (two or more labels)")
+                        help="your own CSV instead: label,text rows, or a header row "
+                             "naming its label and text columns (two or more classes of "
+                             f"{text_data.MIN_CLASS_ROWS} rows at least)")
     cli.add_corpus_package_argument(parser)
     parser.add_argument("--model", nargs="+", choices=models, default=list(models),
                         help="the models to train (the majority reference is always scored)")

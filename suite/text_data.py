@@ -210,13 +210,61 @@ def corpora_in_package(deb):
 
 # Readers ---------------------------------------------------------------------------------------
 
-def read_labelled(path, labels=None):
-    """(texts, labels) from a CSV of `label,text` rows; a header row `label,text` is skipped.
+# What a label,text CSV must hold (read_labelled), each rule with its reason:
+# - The label column of a CSV with a header row is the one it names `label`, and the text column
+#   the one it names `text`; without a header row, the rows are label,text as the corpus's are.
+# - A label column names a few classes, each of many rows; a column of sentences is mostly
+#   one-of-a-kind values, and a long one. So the label column is taken for text when more than
+#   half of the rows hold a label no other row holds, or its labels average more than
+#   LABEL_WORDS words: the columns are swapped, most likely.
+# - Each seed trains on a random 80% of the rows (split_indices, which does not stratify), so a
+#   class of n rows is left out of a seed's training sentences with a chance of about 0.2**n:
+#   1 in 10 million for MIN_CLASS_ROWS = 10, but 1 in 125 for 3, the number of parts.
+LABEL_WORDS = 3
+MIN_CLASS_ROWS = 10
 
-    The polarity corpus writes 1 and -1 and keeps each sentence's line break inside its quoted
-    field. labels maps each label as written to a class number; by default the labels found,
-    sorted (so -1 becomes 0, negative, and 1 becomes 1, positive).
+
+def read_labelled(path, labels=None, min_class_rows=1):
+    """(texts, labels) from a CSV of `label,text` rows, or of columns named by a header row.
+
+    A first row naming a column `label` and a column `text` (in any order and case, other columns
+    ignored) is a header row: each row is read by those names. Without one, every row is
+    `label,text`. The polarity corpus writes 1 and -1 and keeps each sentence's line break inside
+    its quoted field. labels maps each label as written to a class number; by default the labels
+    found, sorted (so -1 becomes 0, negative, and 1 becomes 1, positive).
+
+    A CorpusError, one line, refuses a header row without both names, a row of the wrong width,
+    fewer than two labels, a label column that holds text (the rules above), and, when
+    min_class_rows is given (what a split needs: MIN_CLASS_ROWS), a smaller class.
     """
+    rows = csv_rows(path)
+    label_column, text_column, header = labelled_columns(path, rows)
+    width = len(rows[0][1]) if header else 2
+    for number, row in rows[header:]:
+        if len(row) != width:
+            raise CorpusError(f"{path}: row {number} has {len(row)} fields, not {width} "
+                              f"({'as its header row has' if header else 'label,text'})")
+    rows = rows[header:]
+    written = [row[label_column].strip() for _, row in rows]
+    found = sorted(set(written), key=_label_order)
+    if labels is None:
+        labels = {label: number for number, label in enumerate(found)}
+    if len(found) < 2:
+        raise CorpusError(f"{path}: needs rows of at least two labels, found {len(found)}")
+    if len(rows) < 2 * min_class_rows:
+        raise CorpusError(f"{path}: {len(rows)} rows are too few to split: two classes of "
+                          f"{min_class_rows} rows at least are needed")
+    check_labels_are_not_text(path, written, header)
+    unknown = [label for label in found if label not in labels]
+    if unknown:
+        raise CorpusError(f"{path}: unknown label {unknown[0]!r}")
+    check_class_sizes(path, written, min_class_rows, first_row=None if header else rows[0][0])
+    texts = [" ".join(row[text_column].split()) for _, row in rows]
+    return texts, np.array([labels[label] for label in written], dtype=np.int32)
+
+
+def csv_rows(path):
+    """The rows of a CSV file that hold anything, as (row number in the file, fields)."""
     try:
         with open(path, encoding="utf-8-sig", newline="") as file:
             rows = list(csv.reader(file))
@@ -224,22 +272,55 @@ def read_labelled(path, labels=None):
         raise CorpusError(f"cannot read {path}: {error.strerror or error}") from None
     except (UnicodeDecodeError, csv.Error) as error:
         raise CorpusError(f"{path} is not a UTF-8 CSV file of label,text rows ({error})") from None
-    if rows and [cell.strip().lower() for cell in rows[0]] == ["label", "text"]:
-        rows = rows[1:]
-    rows = [row for row in rows if any(cell.strip() for cell in row)]
-    for number, row in enumerate(rows, 1):
-        if len(row) != 2:
-            raise CorpusError(f"{path}: row {number} has {len(row)} fields, not 2 (label,text)")
-    found = sorted({row[0].strip() for row in rows}, key=_label_order)
-    if labels is None:
-        labels = {label: number for number, label in enumerate(found)}
-    if len(found) < 2:
-        raise CorpusError(f"{path}: needs rows of at least two labels, found {len(found)}")
-    unknown = [label for label in found if label not in labels]
-    if unknown:
-        raise CorpusError(f"{path}: unknown label {unknown[0]!r}")
-    texts = [" ".join(row[1].split()) for row in rows]
-    return texts, np.array([labels[row[0].strip()] for row in rows], dtype=np.int32)
+    return [(number, row) for number, row in enumerate(rows, 1)
+            if any(cell.strip() for cell in row)]
+
+
+def labelled_columns(path, rows):
+    """(label column, text column, 1 if the first row is a header row else 0). The first row is
+    a header row when one of its fields is `label` or `text` (in any case and spacing); then it
+    must name both, once each."""
+    names = [cell.strip().lower() for cell in rows[0][1]] if rows else []
+    if "label" not in names and "text" not in names:
+        return 0, 1, 0
+    if names.count("label") != 1 or names.count("text") != 1:
+        found = ", ".join(repr(cell.strip()) for cell in rows[0][1])
+        raise CorpusError(f"{path}: row {rows[0][0]} is a header row with the columns {found}: "
+                          "name one column label and one text")
+    return names.index("label"), names.index("text"), 1
+
+
+def check_labels_are_not_text(path, written, header):
+    """CorpusError if the label column holds text: more than half of the rows hold a label no
+    other row holds, or the labels average more than LABEL_WORDS words."""
+    counts = Counter(written)
+    one_of_a_kind = sum(count == 1 for count in counts.values())
+    words = np.mean([len(label.split()) for label in written])
+    if one_of_a_kind <= len(written) / 2 and words <= LABEL_WORDS:
+        return
+    fix = ("does the header row name the right columns label and text?" if header else
+           "are the columns swapped? Rows without a header row are read as label,text; a "
+           "header row naming the columns label and text is read in either order")
+    raise CorpusError(f"{path}: the label column holds what looks like text, not classes "
+                      f"({len(counts):,} distinct labels among {len(written):,} rows, "
+                      f"{one_of_a_kind:,} of them on one row only, {words:.1f} words long on "
+                      f"average): {fix}")
+
+
+def check_class_sizes(path, written, min_class_rows, first_row=None):
+    """CorpusError naming the smallest class (the first in label order) if it has fewer than
+    min_class_rows rows; first_row: the number of the file's first row, when it was read as
+    data (it may be a header row by other names)."""
+    counts = Counter(written)
+    label = min(sorted(counts, key=_label_order), key=counts.get)
+    if counts[label] >= min_class_rows:
+        return
+    hint = (f"; is row {first_row} a header row? Name its columns label and text"
+            if first_row is not None and counts[label] == 1 and written[0] == label else "")
+    raise CorpusError(f"{path}: class {label!r} has {counts[label]} row"
+                      f"{'s' if counts[label] > 1 else ''}, too few to split: each class needs "
+                      f"{min_class_rows} rows at least, or a seed's random 80% of the rows to "
+                      f"train on may leave it out{hint}")
 
 
 def _label_order(label):

@@ -2,9 +2,13 @@
 checked by hand (bags of words, the majority class, padding, and every number a run reports), and
 one-line refusals. No corpus and no network needed."""
 
+import functools
+import logging
 import os
 import subprocess
 import sys
+import threading
+from collections import Counter
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -12,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from suite import resources, sentiment, text_data, training
+from suite import environment, resources, sentiment, text_data, training
 from text import text_classify
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -44,19 +48,53 @@ def write_corpus_format(path, n_per_class=24):
     return path
 
 
+class TracesRecorded:
+    """Stands in for TensorFlow's record of the tf.function calls that traced (what its warning
+    "N out of the last M calls to <function> triggered tf.function retracing" reads), counting
+    the traces of each function."""
+
+    def __init__(self):
+        self.traces, self.lock = Counter(), threading.Lock()
+
+    def called_with_tracing(self, key, function, omit_warning):
+        with self.lock:
+            self.traces[function] += 1
+
+    def called_without_tracing(self, key):
+        pass
+
+
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
-    """One run of the three models and the majority reference on 48 sentences."""
+    """One run of the three models and the majority reference on 48 sentences; with it, what
+    the run did below Keras: the traces of each tf.function, the threads that pointed stderr
+    (file descriptor 2) elsewhere, and whether stderr is the same file after the run."""
+    from tensorflow.python.eager.polymorphic_function import polymorphic_function
+
     folder = tmp_path_factory.mktemp("text_classify")
     data = write_corpus_format(folder / "sentences.csv")
     output_dir = folder / "out"
-    summary, comparison = text_classify.main(TINY + ["--data", str(data),
-                                                     "--output-dir", str(output_dir)])
-    return data, output_dir, summary, comparison
+    seen = SimpleNamespace(recorded=TracesRecorded(), redirected_by=[])
+    dup2, stderr_before = os.dup2, os.fstat(2)
+
+    def recording_dup2(fd, fd2, *args, **kwargs):
+        if fd2 == 2:
+            seen.redirected_by.append(threading.current_thread().name)
+        return dup2(fd, fd2, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(os, "dup2", recording_dup2)
+        patch.setattr(polymorphic_function, "_frequent_tracing_detector_manager", seen.recorded)
+        summary, comparison = text_classify.main(TINY + ["--data", str(data),
+                                                         "--output-dir", str(output_dir)])
+    stderr_after = os.fstat(2)
+    seen.same_stderr = ((stderr_after.st_dev, stderr_after.st_ino)
+                        == (stderr_before.st_dev, stderr_before.st_ino))
+    return data, output_dir, summary, comparison, seen
 
 
 def test_tiny_run_writes_every_table_and_the_plot(tiny_run):
-    _, output_dir, summary, _ = tiny_run
+    _, output_dir, summary, _, _ = tiny_run
     results = output_dir / "results"
     per_epoch = pd.read_csv(results / "text_classify.csv")
     assert list(per_epoch.columns) == PER_EPOCH_COLUMNS
@@ -94,7 +132,7 @@ def test_tiny_run_writes_every_table_and_the_plot(tiny_run):
 def test_tiny_run_is_reproducible_whatever_trains_beside_it(tiny_run, tmp_path):
     """The forward LSTM alone gives the numbers it gave training beside the other models: each
     seed has its own weights, split, shuffling and dropout generator."""
-    data, output_dir, _, _ = tiny_run
+    data, output_dir, _, _, _ = tiny_run
     text_classify.main(TINY + ["--data", str(data), "--model", "lstm_forw",
                                "--output-dir", str(tmp_path)])
     first = pd.read_csv(output_dir / "results" / "text_classify.csv")
@@ -103,11 +141,23 @@ def test_tiny_run_is_reproducible_whatever_trains_beside_it(tiny_run, tmp_path):
     pd.testing.assert_frame_equal(first, again, check_exact=True)
 
 
-def test_user_csv_with_a_header_and_three_labels(tmp_path, capsys):
+def test_stderr_is_pointed_elsewhere_by_the_main_thread_alone(tiny_run):
+    """TensorFlow's native log is kept off the terminal by pointing file descriptor 2, the
+    process's stderr, at a file and back: the main thread does it, once around the models that
+    train side by side. A training thread that did it around its own fit would undo another's
+    redirection, and could leave stderr pointing at a closed file after the run, where every
+    later line, an error message included, would be lost."""
+    seen = tiny_run[4]
+    assert seen.redirected_by and set(seen.redirected_by) == {threading.main_thread().name}
+    assert seen.same_stderr
+
+
+def test_user_csv_with_a_header_naming_its_columns_and_three_labels(tmp_path, capsys):
+    """A header row text,label (the columns in the other order) and ten rows of each label."""
     data = tmp_path / "mine.csv"
-    lines = ["label,text"] + [f"{label},{text}" for label, text in
+    lines = ["text,label"] + [f"{text},{label}" for label, text in
                               [("pos", "good fun"), ("neg", "bad dull"), ("mixed", "good but dull")]
-                              * 8]
+                              * 10]
     data.write_text("\n".join(lines) + "\n", encoding="utf-8")
     summary, _ = text_classify.main(TINY + ["--data", str(data), "--model", "bow_logreg",
                                             "--output-dir", str(tmp_path / "out")])
@@ -116,6 +166,58 @@ def test_user_csv_with_a_header_and_three_labels(tmp_path, capsys):
     # Three classes: a softmax over three, fed by the 29 words of the vocabulary besides padding.
     assert set(summary.loc[summary["model"] == "bow_logreg", "params"]) == {29 * 3 + 3}
     assert "bow_logreg" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(environment.requested_backend() != "tensorflow",
+                    reason="tf.function is TensorFlow's")
+def test_each_model_traces_its_two_steps_once(tiny_run, monkeypatch):
+    """Counted with TensorFlow's own record of traces: in the tiny run (three models side by
+    side, two seeds, a short last batch of 6 of 38 sentences), and for the bag of words over
+    two seeds with validation and test sets of different sizes, each model traces one training
+    step and one test step, once each. So TensorFlow's warning that calls "triggered
+    tf.function retracing", which counts the traces of every model's steps together (Keras makes
+    them all from one Python function), is a false alarm here."""
+    from tensorflow.python.eager.polymorphic_function import polymorphic_function
+
+    assert list(tiny_run[4].recorded.traces.values()) == [1] * 2 * len(text_classify.MODELS)
+    recorded = TracesRecorded()
+    monkeypatch.setattr(polymorphic_function, "_frequent_tracing_detector_manager", recorded)
+    rng = np.random.default_rng(0)
+    sizes = {"train": 21, "val": 3, "test": 2}  # batches of 8, 8 and 5
+    data = {seed: {split: (rng.integers(0, 6, (size, 4)).astype(np.int32), np.arange(size) % 2)
+                   for split, size in sizes.items()} for seed in (0, 1)}
+    args = SimpleNamespace(max_words=6, n_classes=2, batch_size=8, epochs=2)
+    build = functools.partial(text_classify.build_model, "bow_logreg", max_words=6)
+    text_classify.train_seeds("bow_logreg", build, data, [0, 1], args)
+    assert list(recorded.traces.values()) == [1, 1]
+
+
+def test_tensorflows_retracing_warning_is_kept_off_while_the_models_train():
+    """The warning as TensorFlow raises it, from its own detector told of 5 traces in 5 calls:
+    left out inside retracing_alarm_filtered (train_models trains in it), shown outside it (the
+    control); any other warning of TensorFlow's passes."""
+    from tensorflow.python.eager.polymorphic_function import polymorphic_function
+
+    def alarm():
+        detector = polymorphic_function._FrequentTracingDetector()
+        for _ in range(5):
+            detector.called_with_tracing("one_step_on_data", omit_warning=False)
+
+    logger, records = logging.getLogger("tensorflow"), []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger.addHandler(handler)
+    try:
+        with text_classify.retracing_alarm_filtered():
+            alarm()
+            logger.warning("another warning")
+        alarm()
+    finally:
+        logger.removeHandler(handler)
+    messages = [record.getMessage() for record in records]
+    assert len(messages) == 2 and messages[0] == "another warning"
+    assert messages[1].startswith("5 out of the last 5 calls to one_step_on_data triggered "
+                                  "tf.function retracing")
 
 
 def test_imdb_reviews_are_split_and_padded_like_sentences(monkeypatch):
@@ -449,4 +551,4 @@ def test_data_with_one_label_is_refused(tmp_path, assert_flag_error):
 def test_data_too_small_to_split_is_refused(tmp_path, assert_flag_error):
     path = tmp_path / "small.csv"
     path.write_text("1,good\n-1,bad\n1,fine\n")
-    assert_flag_error(text_classify.main, ["--data", str(path)], "too few")
+    assert_flag_error(text_classify.main, ["--data", str(path), *TINY], "too few")

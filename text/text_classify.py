@@ -23,7 +23,9 @@ if not __package__:  # run as a file, not as a module: the imports below would f
                      "python -m text.text_classify\n")
     raise SystemExit(2)
 
+import contextlib
 import functools
+import logging
 import math
 import threading
 import time
@@ -38,6 +40,7 @@ from suite.weights import seed_stream
 
 MODELS = ("bilstm_con", "lstm_forw", "bow_logreg")
 EVAL_BATCH = 1000  # validation and test sentences scored per batch: one compiled shape
+RETRACING_ALARM = "triggered tf.function retracing"  # in TensorFlow's warning, kept off stderr
 
 
 # ---------------------------------------------------------------- data
@@ -155,6 +158,7 @@ def train_seeds(name, build, data, seeds, args, stop=None, done=None):
 
     One model is built per architecture and every seed is loaded into it (`training.reset`).
     `stop`, a threading.Event, ends the runs between two seeds; done() is called after each seed.
+    What TensorFlow logs meanwhile is its caller's to keep off the terminal (`train_models`).
     """
     keras = environment.import_keras()
     from suite import training
@@ -184,20 +188,40 @@ def train_seeds(name, build, data, seeds, args, stop=None, done=None):
                          "test_loss": test["loss"], "test_accuracy": test["accuracy"]})
 
         start = time.perf_counter()
-        # On TensorFlow, fit and evaluate feed the data through tf.data, whose runtime logs
-        # native lines on stderr at every call: they are kept off the terminal.
-        with environment.native_log_filtered():
-            model.fit(shuffled_batches(X, one_hot["train"], args.batch_size, seed),
-                      epochs=args.epochs, shuffle=False,  # ShuffledBatches shuffles itself
-                      validation_data=(X_val, one_hot["val"]), validation_batch_size=EVAL_BATCH,
-                      callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=score_test)],
-                      verbose=0)
+        model.fit(shuffled_batches(X, one_hot["train"], args.batch_size, seed),
+                  epochs=args.epochs, shuffle=False,  # ShuffledBatches shuffles itself
+                  validation_data=(X_val, one_hot["val"]), validation_batch_size=EVAL_BATCH,
+                  callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=score_test)],
+                  verbose=0)
         seconds.append(time.perf_counter() - start)
         scoring.append(sum(scoring_seconds))
         runner.check_finite([row["loss"] for row in rows[-args.epochs:]], name, seed)
         if done is not None:
             done()
     return rows, np.array(seconds), np.array(scoring), model.count_params()
+
+
+@contextlib.contextmanager
+def retracing_alarm_filtered():
+    """Keep TensorFlow's warning "5 out of the last 5 calls to <function ...> triggered
+    tf.function retracing" off stderr inside the block; any other warning passes.
+
+    Here it is a false alarm: no function traces twice (tests/test_text_classify.py counts the
+    traces), each model traces its training step and its test step once. But TensorFlow counts
+    together the traces of every tf.function made from the same Python function, and Keras makes
+    every model's steps from one, so three models starting side by side on a small file, with
+    few steps between their first traces, reach its threshold of 5 traces among 10 calls.
+    """
+    logger = logging.getLogger("tensorflow")  # where tf_logging writes
+
+    def keep(record):
+        return RETRACING_ALARM not in record.getMessage()
+
+    logger.addFilter(keep)
+    try:
+        yield
+    finally:
+        logger.removeFilter(keep)
 
 
 def trained_side_by_side(names, data, seeds, args):
@@ -231,9 +255,14 @@ def train_models(data, seeds, args):
     keras = environment.import_keras()
     frames, params, seconds, timings = [], {}, {}, []
     # Every model finishes before the first line about one is printed: the progress bar
-    # counts the runs of all of them.
-    for name, (rows, run_seconds, scoring, params[name]) in list(trained_side_by_side(
-            args.model, data, seeds, args)):
+    # counts the runs of all of them. On TensorFlow, fit and evaluate feed the data through
+    # tf.data, whose runtime logs native lines on stderr at every call: they are kept off the
+    # terminal here, once for all the training threads, since stderr (file descriptor 2) is the
+    # process's: a thread that pointed it elsewhere and back for its own fit alone would end
+    # another's redirection, or leave stderr pointing at a closed file once they all end.
+    with environment.native_log_filtered(), retracing_alarm_filtered():
+        trained = list(trained_side_by_side(args.model, data, seeds, args))
+    for name, (rows, run_seconds, scoring, params[name]) in trained:
         frames.append(pd.DataFrame(rows))
         seconds[name] = dict(zip(seeds, run_seconds))
         timings.append({"model": name, "first_seed_seconds": run_seconds[0],
