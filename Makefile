@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 OUT ?= runs
 
-.PHONY: demo curves book experiments atlas originals inside text sequences pytorch bench reproduce test \
+.PHONY: demo curves book experiments atlas originals inside streaming text sequences pytorch bench reproduce test \
 	test-slow test-torch clean
 
 $(INSTALLED): requirements.txt
@@ -36,7 +36,7 @@ book: $(INSTALLED)
 	KERAS_BACKEND=jax $(BIN)/python -m book.smallest_model --output-dir $(OUT)
 
 # experiments/: the three experiments beyond the tutorial.
-experiments: atlas originals inside
+experiments: atlas originals inside streaming
 
 # Every claim re-tested over sequence length, LSTM size and training length, on JAX.
 atlas: $(INSTALLED)
@@ -45,6 +45,11 @@ atlas: $(INSTALLED)
 # The originals' printed numbers among 30 seeds, on TensorFlow.
 originals: $(INSTALLED)
 	$(BIN)/python -m experiments.originals --output-dir $(OUT)
+
+# Labelling a stream: the tutorial's LSTM and BiLSTM given the whole sequence or the steps so
+# far, on JAX.
+streaming: $(INSTALLED)
+	KERAS_BACKEND=jax $(BIN)/python -m experiments.streaming --output-dir $(OUT)
 
 # What the forward and backward LSTMs keep count of, on TensorFlow.
 inside: $(INSTALLED)

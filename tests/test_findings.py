@@ -297,6 +297,15 @@ def sentiment():
             *paired(difference), f"{accuracy['bow_logreg']:.3f}"]
 
 
+@finding("Can the BiLSTM label a stream, step by step?")
+def streams():
+    """streaming_accuracy.csv: step accuracy over the ten steps, mean over seeds, streamed and
+    whole."""
+    accuracy = mean_by_model("streaming_accuracy.csv", "step_accuracy")
+    return [f"{accuracy['bilstm_con_streamed']:.3f}", f"{accuracy['bilstm_con']:.3f}",
+            f"{accuracy['lstm_forw']:.3f}"]
+
+
 @finding("Does the BiLSTM beat the forward LSTM on Japanese Vowels?")
 def japanese_vowels():
     """sequences_japanese_vowels_summary.csv: test accuracy, mean over seeds;
