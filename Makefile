@@ -93,7 +93,8 @@ reproduce:
 # file runs whole in one of two worker processes (its module fixtures are built once). The plain
 # PyTorch ports' tests belong to test-torch.
 PYTEST := $(BIN)/python -m pytest -q -n 2 --dist loadfile
-PORT_TESTS := tests/test_pytorch.py tests/test_text_pytorch.py tests/test_sequences_pytorch.py
+PORT_TESTS := tests/test_pytorch.py tests/test_text_pytorch.py tests/test_sequences_pytorch.py \
+	tests/test_states_pytorch.py
 NOT_PORTS := $(addprefix --ignore=,$(PORT_TESTS))
 test: $(INSTALLED)
 	$(PYTEST) -m "not slow" $(NOT_PORTS)
