@@ -100,11 +100,16 @@ test: $(INSTALLED)
 	$(PYTEST) -m "not slow" $(NOT_PORTS)
 	KERAS_BACKEND=jax $(PYTEST) -m backend $(NOT_PORTS)
 
+# ONNX export for serving (tests/test_export.py, docs/sequences.md#export-for-serving): not in
+# requirements.txt, installed by test-slow; they change no pinned version.
+EXPORT_PACKAGES := tf2onnx==1.17.0 onnx==1.23.2 onnxruntime==1.32.0
+
 # The slow tests on TensorFlow: the committed files of the four sections rerun, the demo against
 # the sections one by one, a start where TensorFlow's oneDNN log is on, held-out curves against
 # runs stopped at each checkpoint, the end-to-end runs of the book's exercises, the atlas and the
-# originals, an interrupted atlas resumed. CI runs it.
+# originals, an interrupted atlas resumed, the exports for serving. CI runs it.
 test-slow: $(INSTALLED)
+	$(BIN)/python -m pip install --quiet $(EXPORT_PACKAGES)
 	$(PYTEST) -m slow $(NOT_PORTS)
 
 # With the pinned CPU build of PyTorch: the plain PyTorch ports against Keras (tests/test_pytorch.py
