@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 OUT ?= runs
 
-.PHONY: demo curves book experiments atlas originals inside streaming text sequences pytorch bench reproduce test \
+.PHONY: demo curves book experiments atlas originals inside streaming forecasting text sequences pytorch bench reproduce test \
 	test-slow test-torch clean
 
 $(INSTALLED): requirements.txt
@@ -36,7 +36,7 @@ book: $(INSTALLED)
 	KERAS_BACKEND=jax $(BIN)/python -m book.smallest_model --output-dir $(OUT)
 
 # experiments/: the three experiments beyond the tutorial.
-experiments: atlas originals inside streaming
+experiments: atlas originals inside streaming forecasting
 
 # Every claim re-tested over sequence length, LSTM size and training length, on JAX.
 atlas: $(INSTALLED)
@@ -50,6 +50,12 @@ originals: $(INSTALLED)
 # far, on JAX.
 streaming: $(INSTALLED)
 	KERAS_BACKEND=jax $(BIN)/python -m experiments.streaming --output-dir $(OUT)
+
+# Forecasting the airline passengers (sktime's copy), on JAX: the log of the counts, then the
+# counts themselves.
+forecasting: $(INSTALLED)
+	KERAS_BACKEND=jax $(BIN)/python -m experiments.forecasting --output-dir $(OUT)
+	KERAS_BACKEND=jax $(BIN)/python -m experiments.forecasting --no-log --output-dir $(OUT)
 
 # What the forward and backward LSTMs keep count of, on TensorFlow.
 inside: $(INSTALLED)

@@ -20,7 +20,8 @@ REPOSITORY = Path(__file__).resolve().parent.parent
 SCRIPTS = ["lstm_baseline", "bilstm_classify", "compare_directions", "compare_merge_modes",
            "book.bilstm_book", "book.sweep_sequence_length", "book.smallest_model",
            "experiments.inside_the_model", "experiments.originals", "experiments.claims_atlas",
-           "experiments.streaming", "sequences.classify_sequences", "bench.bench"]
+           "experiments.streaming", "experiments.forecasting", "sequences.classify_sequences",
+           "bench.bench"]
 # Refused values per script: (flags, what the one-line error must name).
 REFUSED = {
     "lstm_baseline": [(["--epochs", "0"], "--epochs"), (["--seed", "-1"], "--seed"),
@@ -36,6 +37,7 @@ REFUSED = {
     "book.smallest_model": [(["--required", "6"], "--required"), (["--every", "15"], "--every")],
     "experiments.inside_the_model": [(["--eval-sequences", "2"], "--eval-sequences")],
     "experiments.streaming": [(["--timesteps", "0"], "--timesteps")],
+    "experiments.forecasting": [(["--window", "200"], "--window")],
     "experiments.originals": [(["--book-sequences", "15"], "--book-sequences")],
     "experiments.claims_atlas": [(["--epochs", "250", "250"], "--epochs")],
     "sequences.classify_sequences": [(["--min-length", "11"], "--min-length"),

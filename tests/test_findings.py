@@ -306,6 +306,19 @@ def streams():
             f"{accuracy['lstm_forw']:.3f}"]
 
 
+@finding("Does a BiLSTM forecast airline passengers better than a forward LSTM?")
+def forecasting():
+    """forecasting_summary.csv: test RMSE, mean over seeds (the references' one value);
+    forecasting_comparison.csv: BiLSTM minus forward LSTM, paired over seeds."""
+    rmse = mean_by_model("forecasting_summary.csv", "test_rmse")
+    difference = only(results("forecasting_comparison.csv"), pair="bilstm_con - lstm_forw",
+                      measure="test_rmse", resampled="seeds")
+    return [f"{rmse['bilstm_con']:.1f}", f"{rmse['lstm_forw']:.1f}",
+            *[f"{difference[key]:+.1f}".replace("-", MINUS)
+              for key in ("difference", "ci_low", "ci_high")],
+            f"{rmse['seasonal_naive']:.1f}"]
+
+
 @finding("Does the BiLSTM beat the forward LSTM on Japanese Vowels?")
 def japanese_vowels():
     """sequences_japanese_vowels_summary.csv: test accuracy, mean over seeds;

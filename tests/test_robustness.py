@@ -49,7 +49,8 @@ TRAINING_SCRIPTS = ["lstm_baseline", "bilstm_classify", "compare_directions",
                     "compare_merge_modes", "book.bilstm_book", "book.sweep_sequence_length",
                     "book.smallest_model", "experiments.claims_atlas", "experiments.originals",
                     "experiments.inside_the_model", "text.text_classify", "text.pos_tagging",
-                    "sequences.classify_sequences", "experiments.streaming"]
+                    "sequences.classify_sequences", "experiments.streaming",
+                    "experiments.forecasting"]
 
 
 @pytest.mark.parametrize("script", TRAINING_SCRIPTS)
