@@ -101,7 +101,6 @@ def tiny_run(tmp_path_factory):
     return folder, summary, comparison
 
 
-@pytest.mark.backend
 def test_a_tiny_run_writes_its_tables_and_plot(tiny_run):
     folder, summary, comparison = tiny_run
     results = folder / "results"
@@ -130,7 +129,6 @@ def test_a_tiny_run_writes_its_tables_and_plot(tiny_run):
     assert "bilstm_con - lstm_forw" in set(comparison["pair"])
 
 
-@pytest.mark.backend
 def test_the_references_errors_on_the_real_series(tiny_run):
     """The naive forecasts' errors, recomputed here from sktime's series: the last 24 months
     (and the 12 before them) against the month before and the month a year before."""
