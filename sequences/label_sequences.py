@@ -18,6 +18,7 @@ if not __package__:  # run as a file, not as a module: the imports below would f
                      "python -m sequences.label_sequences\n")
     raise SystemExit(2)
 
+import json
 import sys
 from pathlib import Path
 
@@ -94,7 +95,13 @@ def main(argv=None):
     args = parse_args(argv)
     from suite import saving
 
-    model, description = saving.load(args.model)
+    try:
+        model, description = saving.load(args.model)
+    except (ValueError, OSError, KeyError, json.JSONDecodeError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        sys.stderr.write(f"{environment.program()}: error: {args.model} is not a model saved by "
+                         f"classify_sequences with its .json ({reason})\n")
+        raise SystemExit(2) from None
     try:
         sequences = sequence_data.read_csv(
             args.data, "step" if description["per_step"] else "sequence", labelled=False)

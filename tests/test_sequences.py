@@ -386,3 +386,17 @@ def test_one_nearest_neighbour_dtw_is_the_nearest_by_dynamic_time_warping():
     by_hand = [labels[train[np.argmin([dtw(sequences.features[t], sequences.features[i])
                                       for i in train])]] for t in test]
     np.testing.assert_array_equal(predicted, by_hand)
+
+
+def test_a_file_that_is_not_a_saved_model_is_one_line_exit_2(tmp_path, capsys):
+    from sequences import label_sequences
+
+    (tmp_path / "model.keras").write_text("not a model")
+    (tmp_path / "model.json").write_text("{}")
+    with pytest.raises(SystemExit) as exit_info:
+        label_sequences.main([str(tmp_path / "model.keras"), str(EXAMPLE),
+                              "--output", str(tmp_path / "labels.csv")])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1 and "is not a model saved by classify_sequences" in error
+    assert not (tmp_path / "labels.csv").exists()
