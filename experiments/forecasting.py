@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from suite import cli, sequence_data, tables, weights
+from suite import cli, sequence_data, tables
 from suite.claims import Claim
 from suite.environment import import_keras
 
@@ -244,7 +244,7 @@ def _run_jax(model, windows, orders, seeds):
     import jax
     import jax.numpy as jnp
 
-    from suite import training
+    from suite import sequence_models, training
 
     optimizer_initial = training.optimizer_state(model)
     metrics_variables = [v.value for v in model.metrics_variables]
@@ -272,11 +272,7 @@ def _run_jax(model, windows, orders, seeds):
             state, losses = jax.lax.scan(step, state, epoch_order)
             forecast = model.stateless_call(state[0], state[1], X_val)[0]
             val = jnp.mean((forecast - y_val) ** 2)
-            better = val < best[2]
-            best = (jax.tree.map(lambda new, old: jnp.where(better, new, old), state[0], best[0]),
-                    jax.tree.map(lambda new, old: jnp.where(better, new, old), state[1], best[1]),
-                    jnp.where(better, val, best[2]))
-            return (state, best), (losses.mean(), val)
+            return (state, sequence_models.kept_best(state, best, val)), (losses.mean(), val)
 
         state = (trainable, non_trainable, optimizer_variables)
         best = (trainable, non_trainable, jnp.asarray(jnp.inf, dtype="float32"))
@@ -284,18 +280,8 @@ def _run_jax(model, windows, orders, seeds):
         return (losses, val_losses, model.stateless_call(best[0], best[1], X_val)[0],
                 model.stateless_call(best[0], best[1], X_test)[0])
 
-    position = {id(variable): i for i, variable in enumerate(model.weights)}
-    initial = [weights.initial_weights(model, seed) for seed in seeds]
-
-    def initial_of(variables):
-        # Variables that are not weights (a layer's seed generator state) keep their values.
-        return [np.stack([values[position[id(v)]] for values in initial]) if id(v) in position
-                else np.stack([np.asarray(v)] * len(seeds)) for v in variables]
-
     program = jax.jit(jax.vmap(run), compiler_options=training.JAX_COMPILER_OPTIONS)
-    return program(initial_of(model.trainable_variables),
-                   initial_of(model.non_trainable_variables),
-                   [np.stack([value] * len(seeds)) for value in optimizer_initial],
+    return program(*sequence_models.initial_states(model, seeds, optimizer_initial),
                    np.stack(orders))
 
 

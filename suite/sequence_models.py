@@ -198,11 +198,7 @@ def _run_jax(model, name, splits, keep_last):
             state, best = carry
             state, losses = jax.lax.scan(step, state, epoch_order)
             val = held_out_loss(state[0], state[1], X_val, y_val, w_val)
-            better = (val < best[2]) | keep_last
-            best = (jax.tree.map(lambda new, old: jnp.where(better, new, old), state[0], best[0]),
-                    jax.tree.map(lambda new, old: jnp.where(better, new, old), state[1], best[1]),
-                    jnp.where(better, val, best[2]))
-            return (state, best), (losses.mean(), val)
+            return (state, kept_best(state, best, val, keep_last)), (losses.mean(), val)
 
         state = (trainable, non_trainable, optimizer_variables)
         best = (trainable, non_trainable, jnp.asarray(jnp.inf, dtype="float32"))
@@ -210,25 +206,12 @@ def _run_jax(model, name, splits, keep_last):
         test = model.stateless_call(best[0], best[1], X_test)[0]
         return best[0], best[1], losses, val_losses, test
 
-    def stacked(arrays):
-        return np.stack(arrays)
-
-    position = {id(variable): i for i, variable in enumerate(model.weights)}
-    initial = [weights.initial_weights(model, split.seed) for split in splits]
-
-    def initial_of(variables):
-        # Variables that are not weights (a layer's seed generator state) keep their values.
-        return [stacked([values[position[id(v)]] for values in initial]) if id(v) in position
-                else stacked([np.asarray(v)] * len(splits)) for v in variables]
-
     inputs = (
-        initial_of(model.trainable_variables),
-        initial_of(model.non_trainable_variables),
-        [stacked([value] * len(splits)) for value in optimizer_initial],
-        *(stacked([s.parts["train"][k] for s in splits]) for k in range(3)),
-        stacked([s.order for s in splits]),
-        *(stacked([s.parts["val"][k] for s in splits]) for k in range(3)),
-        stacked([s.parts["test"][0] for s in splits]),
+        *initial_states(model, [split.seed for split in splits], optimizer_initial),
+        *(np.stack([s.parts["train"][k] for s in splits]) for k in range(3)),
+        np.stack([s.order for s in splits]),
+        *(np.stack([s.parts["val"][k] for s in splits]) for k in range(3)),
+        np.stack([s.parts["test"][0] for s in splits]),
     )
     start = time.perf_counter()
     program = jax.jit(jax.vmap(run), compiler_options=training.JAX_COMPILER_OPTIONS)
@@ -242,6 +225,35 @@ def _run_jax(model, name, splits, keep_last):
                    np.full(len(splits), val_losses.shape[1]) if keep_last
                    else np.argmin(val_losses, axis=1) + 1, list(np.asarray(test)), kept,
                    np.full(len(splits), seconds), model.count_params(), "compiled")
+
+
+def initial_states(model, seeds, optimizer_initial):
+    """(trainable, non-trainable, optimizer variables), each stacked over `seeds` for a program
+    vmapped over seeds: every seed's initial weights (`weights.initial_weights`) and a fresh
+    optimizer state. Variables that are not weights (a layer's seed generator state) keep their
+    values."""
+    position = {id(variable): i for i, variable in enumerate(model.weights)}
+    initial = [weights.initial_weights(model, seed) for seed in seeds]
+
+    def stacked(variables):
+        return [np.stack([values[position[id(v)]] for values in initial]) if id(v) in position
+                else np.stack([np.asarray(v)] * len(seeds)) for v in variables]
+
+    return (stacked(model.trainable_variables), stacked(model.non_trainable_variables),
+            [np.stack([value] * len(seeds)) for value in optimizer_initial])
+
+
+def kept_best(state, best, val, keep_last=False):
+    """Inside a compiled epoch: (trainable, non-trainable, validation loss) of the epoch with the
+    least validation loss so far, given this epoch's `state` and `val` (or this epoch's, always,
+    with keep_last)."""
+    import jax
+    import jax.numpy as jnp
+
+    better = (val < best[2]) | keep_last
+    return (jax.tree.map(lambda new, old: jnp.where(better, new, old), state[0], best[0]),
+            jax.tree.map(lambda new, old: jnp.where(better, new, old), state[1], best[1]),
+            jnp.where(better, val, best[2]))
 
 
 # ---------------------------------------------------------------- references a model must beat
