@@ -331,7 +331,7 @@ def japanese_vowels():
             f"{accuracy['minirocket']:.3f}"]
 
 
-@finding("Does it suit part-of-speech tagging?")
+@finding("Does the BiLSTM suit part-of-speech tagging?")
 def tagging():
     """pos_tagging_summary.csv: test accuracy, mean over seeds; pos_tagging_comparison.csv: the
     BiLSTM minus the forward LSTM on words unseen in training."""
