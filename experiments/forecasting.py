@@ -260,12 +260,7 @@ def _run_jax(model, windows, orders, seeds):
 
     def run(trainable, non_trainable, optimizer_variables, order):
         def step(state, rows):
-            trainable, non_trainable, optimizer_variables = state
-            (loss, non_trainable), grads = jax.value_and_grad(stateless_loss, has_aux=True)(
-                trainable, non_trainable, X[rows], y[rows])
-            trainable, optimizer_variables = model.optimizer.stateless_apply(
-                optimizer_variables, grads, trainable)
-            return (trainable, non_trainable, optimizer_variables), loss
+            return sequence_models.adam_step(model, stateless_loss, state, X[rows], y[rows])
 
         def epoch(carry, epoch_order):
             state, best = carry

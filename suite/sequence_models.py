@@ -187,12 +187,7 @@ def _run_jax(model, name, splits, keep_last):
     def run(trainable, non_trainable, optimizer_variables, X, y, w, order, X_val, y_val, w_val,
             X_test):
         def step(state, rows):
-            trainable, non_trainable, optimizer_variables = state
-            (loss, non_trainable), grads = jax.value_and_grad(stateless_loss, has_aux=True)(
-                trainable, non_trainable, X[rows], y[rows], w[rows])
-            trainable, optimizer_variables = model.optimizer.stateless_apply(
-                optimizer_variables, grads, trainable)
-            return (trainable, non_trainable, optimizer_variables), loss
+            return adam_step(model, stateless_loss, state, X[rows], y[rows], w[rows])
 
         def epoch(carry, epoch_order):
             state, best = carry
@@ -241,6 +236,20 @@ def initial_states(model, seeds, optimizer_initial):
 
     return (stacked(model.trainable_variables), stacked(model.non_trainable_variables),
             [np.stack([value] * len(seeds)) for value in optimizer_initial])
+
+
+def adam_step(model, stateless_loss, state, *batch):
+    """Inside a compiled program: one optimizer step on `batch`. state is (trainable,
+    non-trainable, optimizer variables); stateless_loss(trainable, non_trainable, *batch) returns
+    (loss, new non-trainable). Returns (the new state, the batch's loss before the step)."""
+    import jax
+
+    trainable, non_trainable, optimizer_variables = state
+    (loss, non_trainable), grads = jax.value_and_grad(stateless_loss, has_aux=True)(
+        trainable, non_trainable, *batch)
+    trainable, optimizer_variables = model.optimizer.stateless_apply(
+        optimizer_variables, grads, trainable)
+    return (trainable, non_trainable, optimizer_variables), loss
 
 
 def kept_best(state, best, val, keep_last=False):
