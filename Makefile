@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 OUT ?= runs
 
-.PHONY: demo curves book experiments atlas originals inside streaming forecasting text sequences pytorch bench reproduce test \
+.PHONY: demo curves book experiments atlas originals inside streaming forecasting stacked text sequences pytorch bench reproduce test \
 	test-slow test-torch clean
 
 $(INSTALLED): requirements.txt
@@ -36,7 +36,7 @@ book: $(INSTALLED)
 	KERAS_BACKEND=jax $(BIN)/python -m book.smallest_model --output-dir $(OUT)
 
 # experiments/: the three experiments beyond the tutorial.
-experiments: atlas originals inside streaming forecasting
+experiments: atlas originals inside streaming forecasting stacked
 
 # Every claim re-tested over sequence length, LSTM size and training length, on JAX.
 atlas: $(INSTALLED)
@@ -56,6 +56,14 @@ streaming: $(INSTALLED)
 forecasting: $(INSTALLED)
 	KERAS_BACKEND=jax $(BIN)/python -m experiments.forecasting --output-dir $(OUT)
 	KERAS_BACKEND=jax $(BIN)/python -m experiments.forecasting --no-log --output-dir $(OUT)
+
+# Two BiLSTMs stacked, one BiLSTM with as many weights, and a head on each direction
+# (merge_mode=None), on JAX: on the tutorial's problem, then in the part-of-speech tagger (its
+# corpora fetched on first use, as for make text).
+stacked: $(INSTALLED)
+	KERAS_BACKEND=jax $(BIN)/python -m experiments.stacked_and_unmerged --output-dir $(OUT)
+	KERAS_BACKEND=jax $(BIN)/python -m text.pos_tagging --name pos_tagging_depth \
+		--model lstm_forw bilstm_con bilstm_con_stacked bilstm_con_wide bilstm_none --output-dir $(OUT)
 
 # What the forward and backward LSTMs keep count of, on TensorFlow.
 inside: $(INSTALLED)

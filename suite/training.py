@@ -84,7 +84,9 @@ class Runs:
     # (repeats, steps): share of that batch's labels predicted right before the update, the
     # `acc` that fit reports for it
     accuracies: np.ndarray
-    probabilities: np.ndarray  # (repeats, eval sequences, n_timesteps): held-out P(y_t = 1)
+    # (repeats, eval sequences, n_timesteps): held-out P(y_t = 1); a model with several heads
+    # gives one per head, (..., n_timesteps, heads)
+    probabilities: np.ndarray
     # (repeats,) wall time of training and held-out prediction, compilation included; on JAX,
     # where the repeats run together, each repeat's share of it
     train_seconds: np.ndarray
@@ -222,14 +224,26 @@ def reset(model, seed, optimizer_initial):
 
 def _fit_once(model, X, y):
     """The tutorial's step: `model.fit` for one epoch on one batch; (loss, accuracy)."""
-    history = model.fit(X, y, epochs=1, batch_size=len(X), verbose=0)
-    return history.history["loss"][0], history.history["acc"][0]
+    history = model.fit(X, _targets(model.outputs, y), epochs=1, batch_size=len(X), verbose=0)
+    return _loss_and_accuracy({name: values[0] for name, values in history.history.items()})
+
+
+def _train_on_batch_once(model, X, y):
+    """What `fit` does per batch, without its start-up cost; (loss, accuracy)."""
+    return _loss_and_accuracy(model.train_on_batch(X, _targets(model.outputs, y),
+                                                   return_dict=True))
+
+
+def _loss_and_accuracy(logs):
+    """The loss (summed over a model's heads, as Keras sums them) and the mean of its heads'
+    accuracies, from the logs of `fit` or `train_on_batch`."""
+    accuracies = [value for name, value in logs.items() if name.endswith("acc")]
+    return logs["loss"], float(np.mean(accuracies))
 
 
 def _run_step_by_step(model, seeds, X, y, eval_X, verbose, predict_every, method):
     """One seed after another, one Keras call per step: `train_on_batch`, or `fit` (literal)."""
-    step_once = _fit_once if method == "literal" else (
-        lambda model, X, y: model.train_on_batch(X, y))
+    step_once = _fit_once if method == "literal" else _train_on_batch_once
     metrics, probabilities, seconds, trained = [], [], [], []
     optimizer_initial = optimizer_state(model)
     for r, seed in enumerate(seeds):
@@ -265,15 +279,35 @@ def _runs_of(seeds, metrics, probabilities, seconds, trained, model, method):
     )
 
 
+def _targets(y_pred, y):
+    """The labels as a model's outputs take them: one copy for each head of a model with several
+    (a Bidirectional layer with merge_mode=None and a head on each direction's outputs)."""
+    return [y] * len(y_pred) if isinstance(y_pred, (list, tuple)) and len(y_pred) > 1 else y
+
+
+def _probabilities(y_pred):
+    """P(y_t = 1) from a model's output: (..., T) for one head, (..., T, heads) for several,
+    the heads in the order of the model's outputs."""
+    if isinstance(y_pred, (list, tuple)):
+        if len(y_pred) > 1:
+            return keras.ops.concatenate(list(y_pred), axis=-1)
+        y_pred = y_pred[0]
+    return y_pred[..., 0]
+
+
 def _accuracy(y_true, y_pred):
-    """Keras's binary accuracy: the share of labels that P > 0.5 gets right."""
+    """Keras's binary accuracy: the share of labels that P > 0.5 gets right (for a model with
+    several heads, the mean over its heads)."""
+    if isinstance(y_pred, (list, tuple)):
+        return keras.ops.mean(keras.ops.stack([_accuracy(y_true, head) for head in y_pred]))
     predicted = keras.ops.cast(y_pred > 0.5, "float32")
     return keras.ops.mean(keras.ops.cast(predicted == keras.ops.cast(y_true, "float32"),
                                          "float32"))
 
 
 def _predict(model, X):
-    return np.asarray(model.predict(X, batch_size=len(X), verbose=0))[..., 0]
+    return keras.ops.convert_to_numpy(_probabilities(model.predict(X, batch_size=len(X),
+                                                                   verbose=0)))
 
 
 # ---------------------------------------------------------------- JAX: scan over steps, vmap over seeds
@@ -319,7 +353,8 @@ def _jax_program_for(model, X_shape, eval_shape):
                 trainable, non_trainable, x, training=True
             )
             loss, _ = model.stateless_compute_loss(
-                trainable, new_non_trainable, metrics_variables, x=x, y=y, y_pred=y_pred
+                trainable, new_non_trainable, metrics_variables, x=x, y=_targets(y_pred, y),
+                y_pred=y_pred
             )
             return loss, (new_non_trainable, _accuracy(y, y_pred))
 
@@ -333,7 +368,7 @@ def _jax_program_for(model, X_shape, eval_shape):
     def train_and_predict(state, X, y, eval_X):
         state, metrics = jax.lax.scan(step, state, (X, y))
         trainable, non_trainable, _ = state
-        probabilities = model.stateless_call(trainable, non_trainable, eval_X)[0][..., 0]
+        probabilities = _probabilities(model.stateless_call(trainable, non_trainable, eval_X)[0])
         return state, metrics, probabilities
 
     program = (
@@ -423,7 +458,8 @@ def _tf_programs_of(template):
             x, y_true = X[step], y[step]
             with tf.GradientTape() as tape:
                 y_pred = model(x, training=True)
-                loss = model.compute_loss(x=x, y=y_true, y_pred=y_pred, training=True)
+                loss = model.compute_loss(x=x, y=_targets(y_pred, y_true), y_pred=y_pred,
+                                          training=True)
             grads = tape.gradient(loss, model.trainable_variables)
             model.optimizer.apply(grads, model.trainable_variables)
             metrics = metrics.write(step, tf.stack([loss, _accuracy(y_true, y_pred)]))
@@ -431,7 +467,7 @@ def _tf_programs_of(template):
 
     @tf.function(jit_compile=True)
     def predict(X):
-        return model(X, training=False)[..., 0]
+        return _probabilities(model(X, training=False))
 
     # Runs of one shape share a model object: one at a time (models train in threads).
     return model, train, predict, optimizer_initial, threading.Lock()

@@ -20,8 +20,8 @@ REPOSITORY = Path(__file__).resolve().parent.parent
 SCRIPTS = ["lstm_baseline", "bilstm_classify", "compare_directions", "compare_merge_modes",
            "book.bilstm_book", "book.sweep_sequence_length", "book.smallest_model",
            "experiments.inside_the_model", "experiments.originals", "experiments.claims_atlas",
-           "experiments.streaming", "experiments.forecasting", "sequences.classify_sequences",
-           "bench.bench"]
+           "experiments.streaming", "experiments.forecasting",
+           "experiments.stacked_and_unmerged", "sequences.classify_sequences", "bench.bench"]
 # Refused values per script: (flags, what the one-line error must name).
 REFUSED = {
     "lstm_baseline": [(["--epochs", "0"], "--epochs"), (["--seed", "-1"], "--seed"),
@@ -38,6 +38,7 @@ REFUSED = {
     "experiments.inside_the_model": [(["--eval-sequences", "2"], "--eval-sequences")],
     "experiments.streaming": [(["--timesteps", "0"], "--timesteps")],
     "experiments.forecasting": [(["--window", "200"], "--window")],
+    "experiments.stacked_and_unmerged": [(["--heldout-every", "300"], "--heldout-every")],
     "experiments.originals": [(["--book-sequences", "15"], "--book-sequences")],
     "experiments.claims_atlas": [(["--epochs", "250", "250"], "--epochs")],
     "sequences.classify_sequences": [(["--min-length", "11"], "--min-length"),

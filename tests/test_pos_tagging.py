@@ -116,29 +116,50 @@ def tiny_model(name, seed=0):
 SENTENCE = np.array([[5, 2, 9, 3, 7]], dtype=np.int32)
 
 
+def predicted(model, batch):
+    """The model's softmax outputs, heads stacked on a last axis (as word_probabilities does)."""
+    out = model.predict_on_batch(batch)
+    return np.stack(out, axis=-1) if isinstance(out, list) else np.asarray(out)[..., None]
+
+
+def scored_on(model, batch, tags, weights):
+    """Keras's loss (summed over the heads) and each head's accuracy, as training counts them."""
+    heads = len(model.outputs)
+    targets = tags if heads == 1 else (tags,) * heads
+    sample_weight = weights if heads == 1 else (weights,) * heads
+    logs = model.test_on_batch(batch, targets, sample_weight=sample_weight, return_dict=True)
+    return logs["loss"], [logs[name] for name in sorted(logs) if name.endswith("accuracy")]
+
+
 @pytest.mark.parametrize("name", pos_tagging.MODELS)
 def test_pads_change_no_prediction_loss_or_accuracy(name):
     model = tiny_model(name)
-    alone = np.asarray(model.predict_on_batch(SENTENCE))
+    alone = predicted(model, SENTENCE)
     # The same sentence in a batch padded to 11 words beside a longer one and an empty row.
     batch = np.zeros((3, 11), dtype=np.int32)
     batch[0, :5] = SENTENCE[0]
     batch[1] = np.arange(1, 12)
-    padded = np.asarray(model.predict_on_batch(batch))
+    padded = predicted(model, batch)
     np.testing.assert_allclose(padded[0, :5], alone[0], atol=1e-6)
     # Loss and accuracy as training counts them: pads weigh nothing.
     tags = np.array([[1, 0, 4, 2, 1]], dtype=np.int32)
-    scored_alone = model.test_on_batch(SENTENCE, tags, sample_weight=np.ones((1, 5), "float32"))
+    loss_alone, right_alone = scored_on(model, SENTENCE, tags, np.ones((1, 5), "float32"))
     y = np.zeros_like(batch)
     y[0, :5] = tags[0]
     weights = np.zeros((3, 11), dtype="float32")
     weights[0, :5] = 1
-    scored_padded = model.test_on_batch(batch, y, sample_weight=weights)
-    np.testing.assert_allclose(scored_padded, scored_alone, rtol=1e-5)
-    # The script's own scores of the words agree with Keras's.
-    loss = pos_tagging.log_loss(alone[0], tags[0])
-    right = pos_tagging.accuracy(alone[0].argmax(-1), tags[0])
-    np.testing.assert_allclose([loss, right], scored_alone, rtol=1e-5)
+    loss_padded, right_padded = scored_on(model, batch, y, weights)
+    np.testing.assert_allclose([loss_padded, *right_padded], [loss_alone, *right_alone],
+                               rtol=1e-5)
+    # The script's own scores of the words agree with Keras's: the loss is the sum of the heads'
+    # (backward head after forward head in the model; Keras lists the heads' accuracies by name).
+    heads = [alone[0, ..., k] for k in range(alone.shape[-1])]
+    loss = sum(pos_tagging.log_loss(head, tags[0]) for head in heads)
+    right = sorted(zip([layer.name for layer in model.layers if layer.name.endswith("_head")]
+                       or [""], [pos_tagging.accuracy(head.argmax(-1), tags[0])
+                                 for head in heads]))
+    np.testing.assert_allclose([loss, *[r for _, r in right]], [loss_alone, *right_alone],
+                               rtol=1e-5)
 
 
 def test_word_probabilities_do_not_depend_on_the_padding():
@@ -234,6 +255,34 @@ def test_tiny_run_writes_the_tables_and_the_plot(tiny_run):
     assert (output / "plots" / "pos_tagging.png").stat().st_size > 10_000
     assert (output / "results" / "pos_tagging_run.csv").exists()
     assert (output / "results" / "pos_tagging_timing.csv").exists()
+
+
+@pytest.mark.slow
+def test_a_named_run_of_the_deeper_and_two_headed_taggers(corpora, tmp_path):
+    """--name keeps the default run's files; the two-headed tagger gives three rows per seed
+    (each head, and the mean of their probabilities), all with the whole model's weights; the
+    wide BiLSTM has about as many weights as the stacked one."""
+    models = ["bilstm_con", "bilstm_con_stacked", "bilstm_con_wide", "bilstm_none"]
+    pos_tagging.main(TINY + ["--corpus", str(corpora / "tagged.txt"), "--no-wsj", "--model",
+                             *models, "--name", "depth", "--output-dir", str(tmp_path)])
+    assert not (tmp_path / "results" / "pos_tagging.csv").exists()
+    assert (tmp_path / "plots" / "depth.png").is_file()
+    summary = pd.read_csv(tmp_path / "results" / "depth_summary.csv")
+    rows = ["most_frequent_tag", "bilstm_con", "bilstm_con_stacked", "bilstm_con_wide",
+            "bilstm_none_forw", "bilstm_none_back", "bilstm_none_ave"]
+    assert list(summary["model"].unique()) == rows
+    params = summary.groupby("model", sort=False)["params"].first()
+    assert params["bilstm_none_forw"] == params["bilstm_none_back"] == params["bilstm_none_ave"]
+    assert params["bilstm_con"] < params["bilstm_con_wide"]
+    assert abs(params["bilstm_con_wide"] - params["bilstm_con_stacked"]) < (
+        params["bilstm_con_stacked"] - params["bilstm_con"]) / 4
+    epochs = pd.read_csv(tmp_path / "results" / "depth.csv")
+    ave = epochs[epochs["model"] == "bilstm_none_ave"]
+    assert ave["loss"].isna().all() and ave["val_loss"].notna().all()
+    assert epochs[epochs["model"] == "bilstm_none_forw"]["loss"].notna().all()
+    comparison = pd.read_csv(tmp_path / "results" / "depth_comparison.csv")
+    assert "bilstm_con_stacked - bilstm_con_wide" in set(comparison["pair"])
+    assert "bilstm_con - bilstm_none_ave" in set(comparison["pair"])
 
 
 def test_tiny_run_counts_every_test_word_once(tiny_run, corpora):
@@ -482,7 +531,8 @@ def test_the_scores_of_an_epoch_by_hand():
     optimizer_initial = training.optimizer_state(model)
     initial = [np.asarray(w, dtype=np.float64)
                for w in training.load_initial(model, 0).get_weights()]
-    (row,), predicted = pos_tagging.train_seed(model, data, args, optimizer_initial, Counter())
+    rows, predicted = pos_tagging.train_seed(model, data, args, optimizer_initial, Counter())
+    (row,), predicted = rows["lstm_forw"], predicted["lstm_forw"]
     trained = [np.asarray(w, dtype=np.float64) for w in model.get_weights()]
 
     def scores(weights, tokens):
@@ -580,6 +630,7 @@ def test_tag_gain_table_counts_a_tag_missing_from_a_test_set_as_no_words():
     (["--max-length", "1"], "--max-length"),
     (["--learning-rate", "2"], "--learning-rate"),
     (["--batch-size", "x"], "--batch-size"),
+    (["--name", "../results"], "--name"),
 ])
 def test_bad_flags_exit_2_with_one_line(flags, named, corpora, assert_flag_error):
     assert_flag_error(pos_tagging.main, flags + ["--corpus", str(corpora / "tagged.txt"),

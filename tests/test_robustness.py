@@ -50,7 +50,7 @@ TRAINING_SCRIPTS = ["lstm_baseline", "bilstm_classify", "compare_directions",
                     "book.smallest_model", "experiments.claims_atlas", "experiments.originals",
                     "experiments.inside_the_model", "text.text_classify", "text.pos_tagging",
                     "sequences.classify_sequences", "experiments.streaming",
-                    "experiments.forecasting"]
+                    "experiments.forecasting", "experiments.stacked_and_unmerged"]
 
 
 @pytest.mark.parametrize("script", TRAINING_SCRIPTS)

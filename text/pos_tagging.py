@@ -7,6 +7,9 @@ the forward LSTM (`lstm_forw`, it knows the words before each word), the backwar
 outputs put back in time order (`lstm_back_aligned`, the words after it) and the BiLSTM
 (`bilstm_con`, both). The reference a tagger must beat gives each word its most frequent tag in
 the training lines, and an unknown word the most frequent tag overall (`most_frequent_tag`).
+--model adds the merge modes, two BiLSTMs stacked (`bilstm_con_stacked`), one BiLSTM with as many
+weights as those two (`bilstm_con_wide`) and a BiLSTM with a softmax head on each direction
+(`bilstm_none`, merge_mode=None), scored per head and by the mean of the heads' probabilities.
 
 Data: 20,000 lines of the Open American National Corpus with their tags, cut per seed into 80%
 training, 10% validation and 10% test lines; the 1,001 Wall Street Journal lines are a second test
@@ -16,6 +19,8 @@ pieces of at most that many words, so no word is lost; each piece is padded to o
 
     KERAS_BACKEND=jax python -m text.pos_tagging            # about 6 minutes on 2 CPU cores
     python -m text.pos_tagging --model lstm_forw bilstm_con bilstm_sum --repeats 6
+    KERAS_BACKEND=jax python -m text.pos_tagging --name pos_tagging_depth \
+        --model lstm_forw bilstm_con bilstm_con_stacked bilstm_con_wide bilstm_none
 """
 
 if not __package__:  # run as a file, not as a module: the imports below would fail
@@ -36,13 +41,16 @@ import pandas as pd
 
 from suite import claims, cli, environment, outputs, plotting, runner, tables, text_data
 from suite.claims import Claim
+from suite.heads import TWO_HEADS, row_names, scored
 from suite.layers import reverse_time
+from suite.model_size import matching_units
 from suite.weights import seed_stream
 
 SCRIPT = "pos_tagging"
 MERGE_MODES = {"bilstm_con": "concat", "bilstm_sum": "sum", "bilstm_mul": "mul",
                "bilstm_ave": "ave"}
-MODELS = ("lstm_forw", "lstm_back_aligned", *MERGE_MODES)
+MODELS = ("lstm_forw", "lstm_back_aligned", *MERGE_MODES, "bilstm_con_stacked",
+          "bilstm_con_wide", TWO_HEADS)
 DEFAULT_MODELS = ("lstm_forw", "lstm_back_aligned", "bilstm_con")
 REFERENCE = "most_frequent_tag"
 POSITIONS = 10  # accuracy by position counts words 1 to 9 from each end; 10 holds the rest
@@ -57,6 +65,11 @@ def build_model(name, vocabulary_size, n_tags, embedding_dim=32, units=32, learn
     keras = environment.import_keras()  # as quiet as a script: TensorFlow's start-up log stays off
     from keras import layers
 
+    if name == TWO_HEADS:
+        return build_two_heads(vocabulary_size, n_tags, embedding_dim, units, learning_rate)
+    if name == "bilstm_con_wide":
+        # As many weights as two stacked BiLSTMs, in one: the control for depth.
+        units = wide_units(vocabulary_size, n_tags, embedding_dim, units)
     if name == "lstm_forw":
         reader = [layers.LSTM(units, return_sequences=True)]
     elif name == "lstm_back_aligned":
@@ -67,10 +80,17 @@ def build_model(name, vocabulary_size, n_tags, embedding_dim=32, units=32, learn
             # in time order already, so it stays as it is.
             layers.Lambda(reverse_time, mask=lambda outputs, mask: mask, name="reverse_time"),
         ]
-    elif name in MERGE_MODES:
+    elif name in MERGE_MODES or name == "bilstm_con_wide":
         # Bidirectional puts its backward copy's outputs back in time order itself.
         reader = [layers.Bidirectional(layers.LSTM(units, return_sequences=True),
-                                       merge_mode=MERGE_MODES[name])]
+                                       merge_mode=MERGE_MODES.get(name, "concat"))]
+    elif name == "bilstm_con_stacked":
+        reader = [
+            # The first BiLSTM gives an output at every word, so the second has a line to read.
+            layers.Bidirectional(layers.LSTM(units, return_sequences=True)),
+            # The second reads both directions' outputs of the first, in both directions again.
+            layers.Bidirectional(layers.LSTM(units, return_sequences=True)),
+        ]
     else:
         raise ValueError(f"unknown model {name!r}: choose from {', '.join(MODELS)}")
     model = keras.Sequential(
@@ -92,6 +112,37 @@ def build_model(name, vocabulary_size, n_tags, embedding_dim=32, units=32, learn
         weighted_metrics=["accuracy"],
     )
     return model
+
+
+def build_two_heads(vocabulary_size, n_tags, embedding_dim=32, units=32, learning_rate=0.005):
+    """Embedding(mask_zero) -> Bidirectional(LSTM, merge_mode=None) -> a Dense(n_tags, softmax)
+    head on each direction: two outputs, one loss each, which Keras adds."""
+    keras = environment.import_keras()
+    from keras import layers
+
+    words = keras.Input(shape=(None,), dtype="int32")
+    vectors = layers.Embedding(vocabulary_size, embedding_dim, mask_zero=True)(words)
+    # merge_mode=None gives the two directions' outputs as two tensors, both in word order.
+    forward, backward = layers.Bidirectional(layers.LSTM(units, return_sequences=True),
+                                             merge_mode=None)(vectors)
+    # The forward head tags a word from the words up to it, the backward head from the words
+    # from it to the end: each direction's weights learn from its own head's loss alone.
+    heads = [layers.Dense(n_tags, activation="softmax", name=f"{direction}_head")(outputs)
+             for direction, outputs in (("forward", forward), ("backward", backward))]
+    model = keras.Model(words, heads, name=TWO_HEADS)
+    loss = keras.losses.SparseCategoricalCrossentropy(reduction="mean_with_sample_weight")
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=[loss, loss],
+                  weighted_metrics=[["accuracy"], ["accuracy"]])
+    return model
+
+
+def wide_units(vocabulary_size, n_tags, embedding_dim, units):
+    """The units of one BiLSTM whose tagger's weights come nearest the stacked tagger's."""
+    def weights_with(name, units):
+        return build_model(name, vocabulary_size, n_tags, embedding_dim, units).count_params()
+
+    return matching_units(lambda wide: weights_with("bilstm_con", wide),
+                          weights_with("bilstm_con_stacked", units), units)
 
 
 # ---------------------------------------------------------------- the reference
@@ -279,16 +330,19 @@ def padded_batches(X, Y, batch_size):
 
 
 def word_probabilities(model, tokens, batch_size):
-    """(words, n_tags) softmax outputs for every word of `tokens`, in line order."""
-    n_tags = model.output_shape[-1]
-    probabilities = np.zeros((len(tokens.words), n_tags), dtype=np.float32)
+    """(words, n_tags) softmax outputs for every word of `tokens`, in line order; for a model
+    with a head on each direction, (words, n_tags, 2), the forward head's first."""
+    n_tags = model.outputs[0].shape[-1]
+    heads = () if len(model.outputs) == 1 else (len(model.outputs),)
+    probabilities = np.zeros((len(tokens.words), n_tags, *heads), dtype=np.float32)
     for X, Y, index in tokens.buckets.values():
         for begin in range(0, len(X), batch_size):
             (x, _, _), = padded_batches(X[begin : begin + batch_size],
                                         Y[begin : begin + batch_size], batch_size)
             rows = index[begin : begin + batch_size]
-            out = np.asarray(model.predict_on_batch(x))[: len(rows)]
-            probabilities[rows[rows >= 0]] = out[rows >= 0]
+            out = model.predict_on_batch(x)
+            out = np.stack(out, axis=-1) if heads else np.asarray(out)
+            probabilities[rows[rows >= 0]] = out[: len(rows)][rows >= 0]
     return probabilities
 
 
@@ -305,8 +359,9 @@ def accuracy(predicted, tags, where=None):
     return float(right.mean()) if len(right) else float("nan")
 
 
-def as_dataset(batches):
-    """The batches as a keras.utils.PyDataset, which `fit` takes batch by batch."""
+def as_dataset(batches, heads=1):
+    """The batches as a keras.utils.PyDataset, which `fit` takes batch by batch; for a model
+    with several heads, each head gets the same tags and weights."""
     keras = environment.import_keras()
 
     class Batches(keras.utils.PyDataset):
@@ -314,38 +369,59 @@ def as_dataset(batches):
             return len(batches)
 
         def __getitem__(self, i):
-            return batches[i]
+            x, y, weights = batches[i]
+            return (x, y, weights) if heads == 1 else (x, (y,) * heads, (weights,) * heads)
 
     return Batches()
 
 
+def history_of(history, model, row_name):
+    """(loss, accuracy) of a row's epoch from fit's history: the model's, or one head's (NaN for
+    the mean of the heads, which has no training loss of its own)."""
+    logs = {name: values[0] for name, values in history.history.items()}
+    if len(model.outputs) == 1:
+        return logs["loss"], logs["accuracy"]
+    head = {"forw": "forward_head", "back": "backward_head"}.get(row_name.rsplit("_", 1)[-1])
+    if head is None:
+        return np.nan, np.nan
+    return logs[f"{head}_loss"], logs[f"{head}_accuracy"]
+
+
 def train_seed(model, data, args, optimizer_initial, timing):
-    """Train `model` from `data.seed`'s initial weights; per-epoch rows and the test words'
-    predicted tags."""
+    """Train `model` from `data.seed`'s initial weights. Returns, for each row the model gives
+    (`heads.scored`: one, or three for the two-headed model), its per-epoch rows and the test
+    words' predicted tags."""
     from suite import training
 
     training.reset(model, data.seed, optimizer_initial)
     rng = seed_stream(data.seed, text_data.SPLIT_STREAM + 1)
-    rows = []
+    rows = {row_name: [] for row_name in row_names(model.name)}
     for epoch in range(1, args.epochs + 1):
         start = time.perf_counter()
         # shuffle=False: the batches come shuffled from this seed's own generator; fit's own
         # shuffle would reorder them with Python's global one, differently on every run.
-        history = model.fit(as_dataset(training_batches(data.train, args.batch_size, rng)),
+        history = model.fit(as_dataset(training_batches(data.train, args.batch_size, rng),
+                                       len(model.outputs)),
                             epochs=1, verbose=0, shuffle=False)
         trained = time.perf_counter()
         probabilities = word_probabilities(model, data.validation, args.batch_size)
         done = time.perf_counter()
         timing["training"] += trained - start
         timing["validation scoring"] += done - trained
-        rows.append({"epoch": epoch, "loss": history.history["loss"][0],
-                     "accuracy": history.history["accuracy"][0],
-                     "val_loss": log_loss(probabilities, data.validation.tags),
-                     "val_accuracy": accuracy(probabilities.argmax(-1), data.validation.tags),
-                     "seconds": round(done - start, 2)})
+        for row_name, scores in scored(model.name, probabilities).items():
+            loss, train_accuracy = history_of(history, model, row_name)
+            rows[row_name].append({
+                "epoch": epoch, "loss": loss, "accuracy": train_accuracy,
+                "val_loss": log_loss(scores, data.validation.tags),
+                "val_accuracy": accuracy(scores.argmax(-1), data.validation.tags),
+                "seconds": round(done - start, 2)})
     start = time.perf_counter()
-    predicted = {name: word_probabilities(model, getattr(data, name), args.batch_size).argmax(-1)
-                 for name in ("test", "wsj") if getattr(data, name) is not None}
+    predicted = {row_name: {} for row_name in rows}
+    for name in ("test", "wsj"):
+        if getattr(data, name) is not None:
+            probabilities = word_probabilities(model, getattr(data, name), args.batch_size)
+            for row_name, scores in scored(model.name, probabilities).items():
+                predicted[row_name][name] = scores.argmax(-1)
     timing["test and WSJ scoring"] += time.perf_counter() - start
     return rows, predicted
 
@@ -358,7 +434,7 @@ def compile_programs(model, data, args):
         if len(X):
             first[X.shape[1]] = padded_batches(X[:1], Y[:1], args.batch_size)[0]
     batches = list(first.values())
-    model.fit(as_dataset(batches), epochs=1, verbose=0, shuffle=False)
+    model.fit(as_dataset(batches, len(model.outputs)), epochs=1, verbose=0, shuffle=False)
     for x, _, _ in batches:
         model.predict_on_batch(x)
 
@@ -441,14 +517,17 @@ def train_model(name, seed_data, tag_names, args, rows, timing):
         start = time.perf_counter()
         epochs, predicted = train_seed(model, data, args, optimizer_initial, timing)
         seconds = time.perf_counter() - start
-        rows.epochs += [{"model": name, "seed": data.seed, **row} for row in epochs]
-        rows.add_scores(name, data, predicted, tag_names, model.count_params(),
-                        round(seconds, 2))
-        if not args.quiet:
-            print(f"Trained {name}, seed {data.seed}: {args.epochs} epochs in {seconds:.1f} s; "
-                  f"val_accuracy {epochs[-1]['val_accuracy']:.4f}, test accuracy "
-                  f"{rows.summary[-1]['test_accuracy']:.4f}", flush=True)
-        runner.check_finite([row["loss"] for row in epochs], name, data.seed)
+        for row_name in epochs:
+            rows.epochs += [{"model": row_name, "seed": data.seed, **row}
+                            for row in epochs[row_name]]
+            rows.add_scores(row_name, data, predicted[row_name], tag_names, model.count_params(),
+                            round(seconds, 2))
+            if not args.quiet:
+                print(f"Trained {row_name}, seed {data.seed}: {args.epochs} epochs in "
+                      f"{seconds:.1f} s; val_accuracy {epochs[row_name][-1]['val_accuracy']:.4f}"
+                      f", test accuracy {rows.summary[-1]['test_accuracy']:.4f}", flush=True)
+        runner.check_finite([row["val_loss"] for rows_of in epochs.values() for row in rows_of],
+                            name, data.seed)
 
 
 # ---------------------------------------------------------------- claims
@@ -471,8 +550,20 @@ def claims_for(models):
         # The merge modes, when a run includes them.
         *[Claim(name, "bilstm_con", "test_accuracy", "similar")
           for name in MERGE_MODES if name != "bilstm_con"],
+        # Depth: two BiLSTMs against one, and against one with as many weights as the two.
+        *[Claim(first, second, measure)
+          for first, second in (("bilstm_con_stacked", "bilstm_con"),
+                                ("bilstm_con_wide", "bilstm_con"),
+                                ("bilstm_con_stacked", "bilstm_con_wide"),
+                                # One head on the merged outputs against a head on each direction.
+                                ("bilstm_con", "bilstm_none_ave"),
+                                ("bilstm_con", "bilstm_none_forw"),
+                                ("bilstm_none_ave", "bilstm_none_forw"))
+          for measure in ("test_accuracy", "unseen_accuracy", "wsj_accuracy")],
+        # With a head each, the forward half trains as a forward LSTM alone would.
+        Claim("bilstm_none_forw", "lstm_forw", "test_accuracy", "similar"),
     ]
-    present = set(models) | {REFERENCE}
+    present = {row for name in models for row in row_names(name)} | {REFERENCE}
     return [claim for claim in found if claim.first in present and claim.second in present]
 
 
@@ -605,14 +696,14 @@ class Results:
     by_position: pd.DataFrame
     timing: pd.DataFrame
 
-    def files(self):
-        """{file under the output folder: table}."""
-        return {f"results/{SCRIPT}.csv": self.epochs,
-                f"results/{SCRIPT}_summary.csv": self.summary,
-                f"results/{SCRIPT}_comparison.csv": self.comparison,
-                f"results/{SCRIPT}_by_tag.csv": self.by_tag,
-                f"results/{SCRIPT}_by_position.csv": self.by_position,
-                f"results/{SCRIPT}_timing.csv": self.timing}
+    def files(self, name=SCRIPT):
+        """{file under the output folder: table}, named after the run (--name)."""
+        return {f"results/{name}.csv": self.epochs,
+                f"results/{name}_summary.csv": self.summary,
+                f"results/{name}_comparison.csv": self.comparison,
+                f"results/{name}_by_tag.csv": self.by_tag,
+                f"results/{name}_by_position.csv": self.by_position,
+                f"results/{name}_timing.csv": self.timing}
 
 
 def tabulate(rows, reference_validation, corpora, args, timing):
@@ -658,6 +749,17 @@ def memory_needed(args):
             "the embedding table of --max-words x --embedding-dim with its optimizer state")
 
 
+def run_name(text):
+    """--name: letters, digits and underscores, so that it is one file name on every system."""
+    import argparse
+    import re
+
+    if not re.fullmatch(r"[A-Za-z0-9_]+", text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a run name: use letters, digits and underscores")
+    return text
+
+
 def parse_args(argv=None):
     parser = cli.ArgumentParser(__name__, description=__doc__)
     parser.add_argument("--model", nargs="+", choices=MODELS, default=list(DEFAULT_MODELS),
@@ -690,6 +792,9 @@ def parse_args(argv=None):
     cli.add_corpus_package_argument(parser)
     cli.add_seed_arguments(parser, repeats=6, fixes="the split, initial weights and batch order")
     cli.add_output_argument(parser)
+    parser.add_argument("--name", type=run_name, default=SCRIPT,
+                        help="the run's name: it writes results/NAME*.csv and plots/NAME.png, so "
+                             "a run of other models keeps the default run's files")
     cli.add_quiet_argument(parser, help="print only the final tables")
 
     def check(args):
@@ -717,8 +822,9 @@ def main(argv=None):
         for name in args.model:
             train_model(name, seed_data, tag_names, args, rows, timing)
         results, figure = tabulate(rows, reference_validation, corpora, args, timing)
-        outputs.write_results(args.output_dir, results.files(), {f"plots/{SCRIPT}.png": figure},
-                              name=SCRIPT, quiet=args.quiet, run=args)
+        outputs.write_results(args.output_dir, results.files(args.name),
+                              {f"plots/{args.name}.png": figure},
+                              name=args.name, quiet=args.quiet, run=args)
     print_results(results, args)
     return results
 

@@ -1,0 +1,113 @@
+"""Stacked and two-headed BiLSTMs (experiments/stacked_and_unmerged.py): with a head on each
+direction, each half trains as a one-direction model alone would; the wide BiLSTM has the
+stacked one's weights, near enough; the training paths agree for the new models."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import lstm_baseline
+from cumsum_data import get_sequences
+from experiments import stacked_and_unmerged
+from suite import experiment, heads, training
+from suite.model_size import matching_units
+
+
+def test_matching_units_by_hand():
+    def ten_per_unit(units):
+        return 10 * units
+
+    assert matching_units(ten_per_unit, 57, start=2) == 6  # 60 is 3 away, 50 is 7
+    assert matching_units(ten_per_unit, 53, start=2) == 5
+    assert matching_units(ten_per_unit, 55, start=2) == 5  # a tie: the smaller
+    assert matching_units(ten_per_unit, 15, start=4) == 4  # already past the target
+
+
+def test_the_wide_bilstm_has_the_stacked_ones_weights_nearest():
+    """At the tutorial's 20 units: two BiLSTMs hold 13,321 weights; one BiLSTM of 40 units
+    13,521, the nearest count (39 units: 12,871; 41: 14,187)."""
+    import bilstm_classify
+
+    stacked = stacked_and_unmerged.build_stacked(10, 20).count_params()
+    units = stacked_and_unmerged.wide_units(10, 20)
+    counts = {u: bilstm_classify.build_model(10, u).count_params() for u in (39, 40, 41)}
+    assert (stacked, units, counts) == (13_321, 40, {39: 12_871, 40: 13_521, 41: 14_187})
+
+
+def test_the_heads_are_read_by_hand():
+    probabilities = np.array([[0.2, 0.6], [0.9, 0.7]])
+    rows = heads.scored("bilstm_none", probabilities)
+    assert list(rows) == ["bilstm_none_forw", "bilstm_none_back", "bilstm_none_ave"]
+    np.testing.assert_allclose(rows["bilstm_none_forw"], [0.2, 0.9])
+    np.testing.assert_allclose(rows["bilstm_none_back"], [0.6, 0.7])
+    np.testing.assert_allclose(rows["bilstm_none_ave"], [0.4, 0.8])
+    assert heads.scored("bilstm_con", probabilities)["bilstm_con"] is probabilities
+    assert heads.row_names("lstm_forw") == ["lstm_forw"]
+
+
+@pytest.mark.backend
+def test_the_forward_head_trains_as_a_forward_lstm_alone():
+    """Keras adds the two heads' losses, so the forward LSTM's gradient comes from the forward
+    head alone: started from the same weights and fed the same sequences, the two-headed model's
+    forward head and the tutorial's forward LSTM give the same predictions after 30 Adam steps."""
+    two_heads = training.build_seeded(lambda: stacked_and_unmerged.build_two_heads(10, 4), 0)
+    alone = lstm_baseline.build_model(10, 4)
+    bidirectional = next(layer for layer in two_heads.layers if hasattr(layer, "forward_layer"))
+    forward = bidirectional.forward_layer.weights  # kernel, recurrent kernel, bias
+    head = two_heads.get_layer("forward_head").weights
+    initial = [np.asarray(v) for v in forward + head]
+    alone.set_weights(initial)
+    X, y = get_sequences(30, 10, rng=4)
+    for i in range(len(X)):
+        two_heads.train_on_batch(X[i : i + 1], [y[i : i + 1], y[i : i + 1]])
+        alone.train_on_batch(X[i : i + 1], y[i : i + 1])
+    eval_X = get_sequences(20, 10, rng=5)[0]
+    forward_head, backward_head = (np.asarray(p) for p in two_heads.predict_on_batch(eval_X))
+    np.testing.assert_allclose(forward_head, np.asarray(alone.predict_on_batch(eval_X)),
+                               atol=1e-5)
+    # They learnt on the way, and the backward head is another model.
+    untrained = lstm_baseline.build_model(10, 4)
+    untrained.set_weights(initial)
+    assert not np.allclose(forward_head, np.asarray(untrained.predict_on_batch(eval_X)),
+                           atol=1e-3)
+    assert not np.allclose(forward_head, backward_head, atol=1e-3)
+
+
+@pytest.mark.backend
+@pytest.mark.parametrize("name", ["bilstm_con_stacked", "bilstm_none"])
+def test_the_compiled_path_trains_the_new_models_as_train_on_batch_does(name):
+    if training.resolve_method("auto") != "compiled":
+        pytest.skip("no compiled path on this backend")
+    build = {"bilstm_con_stacked": lambda: stacked_and_unmerged.build_stacked(10, 3),
+             "bilstm_none": lambda: stacked_and_unmerged.build_two_heads(10, 3)}[name]
+    train_X, train_y, eval_X, _ = experiment.draw_repeats([0, 1], 20, 8, 10)
+    compiled = training.run_repeats(build, [0, 1], train_X, train_y, eval_X, method="compiled")
+    generic = training.run_repeats(build, [0, 1], train_X, train_y, eval_X,
+                                   method="train_on_batch")
+    np.testing.assert_allclose(compiled.losses, generic.losses, atol=1e-5)
+    np.testing.assert_allclose(compiled.accuracies, generic.accuracies, atol=1e-6)
+    np.testing.assert_allclose(compiled.probabilities, generic.probabilities, atol=1e-5)
+    # The two-headed model gives a probability per head: (seeds, sequences, steps, heads).
+    assert compiled.probabilities.shape == (2, 8, 10) + ((2,) if name == "bilstm_none" else ())
+
+
+@pytest.mark.slow
+def test_a_small_run_writes_its_tables(tmp_path):
+    stacked_and_unmerged.main(["--repeats", "2", "--epochs", "20", "--heldout-every", "10",
+                               "--eval-sequences", "20", "--quiet", "--output-dir",
+                               str(tmp_path)])
+    results = tmp_path / "results"
+    heldout = pd.read_csv(results / "stacked_and_unmerged_heldout.csv")
+    rows = ["lstm_forw", "bilstm_con", "bilstm_con_stacked", "bilstm_con_wide",
+            "bilstm_none_forw", "bilstm_none_back", "bilstm_none_ave"]
+    assert list(heldout["model"].unique()) == rows
+    assert sorted(heldout["epoch"].unique()) == [10, 20]
+    summary = pd.read_csv(results / "stacked_and_unmerged_summary.csv")
+    last = heldout[heldout["epoch"] == 20].reset_index(drop=True)
+    np.testing.assert_allclose(summary["step_accuracy"], last["step_accuracy"])
+    np.testing.assert_allclose(summary["heldout_loss"], last["loss"])
+    assert set(summary.loc[summary["model"].str.startswith("bilstm_none"), "params"]) == {
+        4 * (20 * 21 + 20) * 2 + 2 * 21}
+    comparison = pd.read_csv(results / "stacked_and_unmerged_comparison.csv")
+    assert len(comparison) == len(stacked_and_unmerged.CLAIMS)
+    assert (tmp_path / "plots" / "stacked_and_unmerged.png").is_file()
