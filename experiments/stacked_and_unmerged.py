@@ -18,8 +18,8 @@ seeds, the same sequences for every model of a seed):
   two probabilities (`bilstm_none_ave`).
 
 Every model is scored on held-out sequences every --heldout-every epochs; the comparisons are
-paired over seeds. The part-of-speech tagger asks the same questions on real text:
-`python -m text.pos_tagging --model ... --name pos_tagging_depth` (make stacked).
+paired over seeds. The part-of-speech tagger asks the same questions on real text, with
+`--model` and `--name` (text/pos_tagging.py; `make stacked` runs both).
 
     KERAS_BACKEND=jax python -m experiments.stacked_and_unmerged
     python -m experiments.stacked_and_unmerged --repeats 6 --epochs 250

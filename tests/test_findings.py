@@ -218,6 +218,17 @@ def merge_mode():
             for model in ("bilstm_sum", "bilstm_con", "bilstm_ave", "bilstm_mul")]
 
 
+@finding("Do two stacked BiLSTMs beat one? A head on each direction (merge_mode=None)?")
+def stacked_and_unmerged():
+    """stacked_and_unmerged_summary.csv: held-out step accuracy after the last epoch, mean over
+    seeds; pos_tagging_depth_summary.csv: the tagger's test accuracy, mean over seeds."""
+    step = mean_by_model("stacked_and_unmerged_summary.csv", "step_accuracy")
+    tagger = mean_by_model("pos_tagging_depth_summary.csv", "test_accuracy")
+    return [f"{step[model]:.3f}" for model in ("bilstm_con_stacked", "bilstm_con_wide",
+                                                "bilstm_con", "bilstm_none_ave")] + [
+        f"{tagger[model]:.3f}" for model in ("bilstm_con_stacked", "bilstm_con")]
+
+
 @finding("Do the claims hold outside the tutorial's setting?")
 def outside_the_setting():
     """claims_atlas.csv: the settings where the aligned backward LSTM is similar to the forward
