@@ -40,9 +40,8 @@ from suite.environment import import_keras
 MODELS = ("lstm_forw", "lstm_back", "bilstm_con")
 NAIVE, SEASONAL_NAIVE = "naive", "seasonal_naive"
 SEASON = 12  # months in the series' seasonal cycle
-# suite.claims reads a measure's direction from its name (*_loss, *_accuracy): the forecast
-# errors, lower the better, are compared under these names and reported under their own.
-AS_LOSS = {"test_rmse": "test_rmse_loss", "test_mae": "test_mae_loss"}
+# The errors the models are compared on, lower the better (suite.claims reads that from the names).
+MEASURES = ("test_rmse", "test_mae")
 
 
 # ---------------------------------------------------------------- data
@@ -332,7 +331,7 @@ def claims_to_test(summary):
                                                    ("lstm_back", "lstm_forw"))
              if first in models and second in models]
     pairs += [(model, reference) for model in models for reference in (NAIVE, SEASONAL_NAIVE)]
-    return [Claim(first, second, measure) for first, second in pairs for measure in AS_LOSS]
+    return [Claim(first, second, measure) for first, second in pairs for measure in MEASURES]
 
 
 def compare(summary, forecasts):
@@ -342,9 +341,7 @@ def compare(summary, forecasts):
     from suite import claims
 
     to_test = claims_to_test(summary)
-    over_seeds = claims.compare(summary.rename(columns=AS_LOSS),
-                                [Claim(c.first, c.second, AS_LOSS[c.measure]) for c in to_test])
-    over_seeds["measure"] = over_seeds["measure"].map({v: k for k, v in AS_LOSS.items()})
+    over_seeds = claims.compare(summary, to_test)
     over_seeds["resampled"] = "seeds"
     error = (forecasts.assign(error=(forecasts["forecast"] - forecasts["actual"]).abs())
              .groupby(["model", "month"], sort=False)["error"].mean().unstack())

@@ -36,20 +36,22 @@ ROLLING_WINDOW = 25  # epochs in the rolling mean of the per-sequence loss
 SIMILAR_MARGIN = 0.02  # difference in log loss (or accuracy) small enough to call "similar"
 FLIP_OFFSETS = np.arange(-5, 6)
 
-# Measures and the direction in which each one is better; any other measure named *_loss or
-# *_accuracy (the text scripts' test_loss, unseen_accuracy, ...) by its name (`lower_is_better`).
+# Measures and the direction in which each one is better; any other measure by the end of its
+# name (`lower_is_better`): a loss or an error (the text scripts' test_loss, the forecasts'
+# test_rmse, test_mae, test_mase) lower, an accuracy (unseen_accuracy, ...) higher.
 LOWER_IS_BETTER = {"final_loss": True, "loss_auc": True, "epochs_to_reference": True,
                    "heldout_loss": True, "step_accuracy": False, "sequence_accuracy": False}
+ERRORS = ("loss", "rmse", "mae", "mase")
 
 
 def lower_is_better(measure):
     """Whether a lower value of `measure` is the better one."""
     if measure in LOWER_IS_BETTER:
         return LOWER_IS_BETTER[measure]
-    if measure.endswith("loss") or measure.endswith("accuracy"):
-        return measure.endswith("loss")
-    raise KeyError(f"no direction known for the measure {measure!r}: name it *_loss or "
-                   "*_accuracy, or add it to LOWER_IS_BETTER")
+    if measure.endswith(ERRORS) or measure.endswith("accuracy"):
+        return measure.endswith(ERRORS)
+    raise KeyError(f"no direction known for the measure {measure!r}: name it *_loss, *_rmse, "
+                   "*_mae, *_mase or *_accuracy, or add it to LOWER_IS_BETTER")
 
 
 @dataclass(frozen=True)

@@ -198,3 +198,14 @@ def test_first_supported_epoch_and_whether_it_lasts():
     by_checkpoint = first_supported(_per_epoch(advantage).rename(columns={"epoch": "checkpoint"}),
                                     claims_to_test[:1], step_name="checkpoint")
     assert by_checkpoint.iloc[0]["first_supported_checkpoint"] == 30
+
+
+def test_a_measures_direction_is_read_from_its_name():
+    from suite.claims import lower_is_better
+
+    for measure in ("final_loss", "test_loss", "test_rmse", "test_mae", "test_mase"):
+        assert lower_is_better(measure), measure
+    for measure in ("step_accuracy", "unseen_accuracy", "wsj_accuracy"):
+        assert not lower_is_better(measure), measure
+    with pytest.raises(KeyError, match="train_seconds"):
+        lower_is_better("train_seconds")
