@@ -39,7 +39,7 @@ import bilstm_classify
 import lstm_baseline
 from suite import cli, environment, resources
 from suite.claims import Claim
-from suite.heads import scored
+from suite.heads import LAYERS, scored
 from suite.model_size import matching_units
 
 SCRIPT = "stacked_and_unmerged"
@@ -84,9 +84,9 @@ def build_two_heads(n_timesteps=10, units=20):
     # Each head sees one direction only: the forward head the steps up to t, the backward head
     # the steps from t to the end.
     forward_head = layers.TimeDistributed(layers.Dense(1, activation="sigmoid"),
-                                          name="forward_head")(forward)
+                                          name=LAYERS["forw"])(forward)
     backward_head = layers.TimeDistributed(layers.Dense(1, activation="sigmoid"),
-                                           name="backward_head")(backward)
+                                           name=LAYERS["back"])(backward)
     model = keras.Model(sequence, [forward_head, backward_head])
     # One loss per output; Keras trains on their sum.
     model.compile(loss=["binary_crossentropy", "binary_crossentropy"], optimizer="adam",

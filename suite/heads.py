@@ -8,6 +8,9 @@ two-headed model gives in every table, named after it (`bilstm_none_forw`, ...).
 TWO_HEADS = "bilstm_none"
 HEADS = {"forw": lambda p: p[..., 0], "back": lambda p: p[..., 1],
          "ave": lambda p: p.mean(axis=-1)}
+# The names of the heads' layers, which name their losses and metrics in Keras's logs
+# ("forward_head_loss", ...); the mean of the heads has none.
+LAYERS = {"forw": "forward_head", "back": "backward_head"}
 
 
 def scored(name, probabilities):
@@ -21,3 +24,8 @@ def scored(name, probabilities):
 def row_names(name):
     """The rows model `name` gives in the tables."""
     return [f"{name}_{head}" for head in HEADS] if name == TWO_HEADS else [name]
+
+
+def layer_of(row_name):
+    """The head layer a row of the two-headed model reads; None for the mean of the heads."""
+    return LAYERS.get(row_name.removeprefix(f"{TWO_HEADS}_"))

@@ -95,7 +95,8 @@ class Runs:
     # per repeat, the trained values of model.trainable_variables + model.non_trainable_variables
     weights: list = None
     # with `checkpoint_every`: the held-out probabilities after every checkpoint_every steps,
-    # (checkpoints, repeats, eval sequences, n_timesteps); the last one equals `probabilities`
+    # (checkpoints, repeats, eval sequences, n_timesteps[, heads]); the last one equals
+    # `probabilities`
     checkpoints: np.ndarray = None
     checkpoint_steps: np.ndarray = None  # (checkpoints,) optimizer steps done at each checkpoint
 
@@ -237,7 +238,10 @@ def _train_on_batch_once(model, X, y):
 def _loss_and_accuracy(logs):
     """The loss (summed over a model's heads, as Keras sums them) and the mean of its heads'
     accuracies, from the logs of `fit` or `train_on_batch`."""
-    accuracies = [value for name, value in logs.items() if name.endswith("acc")]
+    accuracies = [value for name, value in logs.items() if name.endswith(("acc", "accuracy"))]
+    if not accuracies:
+        raise ValueError(f"the model logs no accuracy ({', '.join(logs)}): compile it with "
+                         "metrics=['acc'], one per head")
     return logs["loss"], float(np.mean(accuracies))
 
 
@@ -279,10 +283,11 @@ def _runs_of(seeds, metrics, probabilities, seconds, trained, model, method):
     )
 
 
-def _targets(y_pred, y):
-    """The labels as a model's outputs take them: one copy for each head of a model with several
-    (a Bidirectional layer with merge_mode=None and a head on each direction's outputs)."""
-    return [y] * len(y_pred) if isinstance(y_pred, (list, tuple)) and len(y_pred) > 1 else y
+def _targets(outputs, y):
+    """The labels as a model's outputs (or its predictions) take them: one copy for each head of
+    a model with several (a Bidirectional layer with merge_mode=None and a head on each
+    direction's outputs)."""
+    return [y] * len(outputs) if isinstance(outputs, (list, tuple)) and len(outputs) > 1 else y
 
 
 def _probabilities(y_pred):

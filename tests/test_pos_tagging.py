@@ -123,12 +123,16 @@ def predicted(model, batch):
 
 
 def scored_on(model, batch, tags, weights):
-    """Keras's loss (summed over the heads) and each head's accuracy, as training counts them."""
+    """Keras's loss (summed over the heads) and each head's accuracy, forward head first, as
+    training counts them."""
     heads = len(model.outputs)
-    targets = tags if heads == 1 else (tags,) * heads
-    sample_weight = weights if heads == 1 else (weights,) * heads
-    logs = model.test_on_batch(batch, targets, sample_weight=sample_weight, return_dict=True)
-    return logs["loss"], [logs[name] for name in sorted(logs) if name.endswith("accuracy")]
+    if heads == 1:
+        logs = model.test_on_batch(batch, tags, sample_weight=weights, return_dict=True)
+        return logs["loss"], [logs["accuracy"]]
+    logs = model.test_on_batch(batch, (tags,) * heads, sample_weight=(weights,) * heads,
+                               return_dict=True)
+    return logs["loss"], [logs[f"{layer}_accuracy"] for layer in ("forward_head",
+                                                                  "backward_head")]
 
 
 @pytest.mark.parametrize("name", pos_tagging.MODELS)
@@ -151,15 +155,12 @@ def test_pads_change_no_prediction_loss_or_accuracy(name):
     loss_padded, right_padded = scored_on(model, batch, y, weights)
     np.testing.assert_allclose([loss_padded, *right_padded], [loss_alone, *right_alone],
                                rtol=1e-5)
-    # The script's own scores of the words agree with Keras's: the loss is the sum of the heads'
-    # (backward head after forward head in the model; Keras lists the heads' accuracies by name).
-    heads = [alone[0, ..., k] for k in range(alone.shape[-1])]
+    # The script's own scores of the words agree with Keras's: the loss is the sum of the
+    # heads' losses, and each head's accuracy its own.
+    heads = [alone[0, ..., k] for k in range(alone.shape[-1])]  # forward head first
     loss = sum(pos_tagging.log_loss(head, tags[0]) for head in heads)
-    right = sorted(zip([layer.name for layer in model.layers if layer.name.endswith("_head")]
-                       or [""], [pos_tagging.accuracy(head.argmax(-1), tags[0])
-                                 for head in heads]))
-    np.testing.assert_allclose([loss, *[r for _, r in right]], [loss_alone, *right_alone],
-                               rtol=1e-5)
+    right = [pos_tagging.accuracy(head.argmax(-1), tags[0]) for head in heads]
+    np.testing.assert_allclose([loss, *right], [loss_alone, *right_alone], rtol=1e-5)
 
 
 def test_word_probabilities_do_not_depend_on_the_padding():
@@ -264,10 +265,11 @@ def test_a_named_run_of_the_deeper_and_two_headed_taggers(corpora, tmp_path):
     wide BiLSTM has about as many weights as the stacked one."""
     models = ["bilstm_con", "bilstm_con_stacked", "bilstm_con_wide", "bilstm_none"]
     pos_tagging.main(TINY + ["--corpus", str(corpora / "tagged.txt"), "--no-wsj", "--model",
-                             *models, "--name", "depth", "--output-dir", str(tmp_path)])
+                             *models, "--name", "pos_tagging_depth", "--output-dir",
+                             str(tmp_path)])
     assert not (tmp_path / "results" / "pos_tagging.csv").exists()
-    assert (tmp_path / "plots" / "depth.png").is_file()
-    summary = pd.read_csv(tmp_path / "results" / "depth_summary.csv")
+    assert (tmp_path / "plots" / "pos_tagging_depth.png").is_file()
+    summary = pd.read_csv(tmp_path / "results" / "pos_tagging_depth_summary.csv")
     rows = ["most_frequent_tag", "bilstm_con", "bilstm_con_stacked", "bilstm_con_wide",
             "bilstm_none_forw", "bilstm_none_back", "bilstm_none_ave"]
     assert list(summary["model"].unique()) == rows
@@ -276,11 +278,11 @@ def test_a_named_run_of_the_deeper_and_two_headed_taggers(corpora, tmp_path):
     assert params["bilstm_con"] < params["bilstm_con_wide"]
     assert abs(params["bilstm_con_wide"] - params["bilstm_con_stacked"]) < (
         params["bilstm_con_stacked"] - params["bilstm_con"]) / 4
-    epochs = pd.read_csv(tmp_path / "results" / "depth.csv")
+    epochs = pd.read_csv(tmp_path / "results" / "pos_tagging_depth.csv")
     ave = epochs[epochs["model"] == "bilstm_none_ave"]
     assert ave["loss"].isna().all() and ave["val_loss"].notna().all()
     assert epochs[epochs["model"] == "bilstm_none_forw"]["loss"].notna().all()
-    comparison = pd.read_csv(tmp_path / "results" / "depth_comparison.csv")
+    comparison = pd.read_csv(tmp_path / "results" / "pos_tagging_depth_comparison.csv")
     assert "bilstm_con_stacked - bilstm_con_wide" in set(comparison["pair"])
     assert "bilstm_con - bilstm_none_ave" in set(comparison["pair"])
 
@@ -631,6 +633,7 @@ def test_tag_gain_table_counts_a_tag_missing_from_a_test_set_as_no_words():
     (["--learning-rate", "2"], "--learning-rate"),
     (["--batch-size", "x"], "--batch-size"),
     (["--name", "../results"], "--name"),
+    (["--name", "text_classify"], "--name"),
 ])
 def test_bad_flags_exit_2_with_one_line(flags, named, corpora, assert_flag_error):
     assert_flag_error(pos_tagging.main, flags + ["--corpus", str(corpora / "tagged.txt"),

@@ -49,28 +49,62 @@ def test_the_heads_are_read_by_hand():
 def test_the_forward_head_trains_as_a_forward_lstm_alone():
     """Keras adds the two heads' losses, so the forward LSTM's gradient comes from the forward
     head alone: started from the same weights and fed the same sequences, the two-headed model's
-    forward head and the tutorial's forward LSTM give the same predictions after 30 Adam steps."""
-    two_heads = training.build_seeded(lambda: stacked_and_unmerged.build_two_heads(10, 4), 0)
-    alone = lstm_baseline.build_model(10, 4)
-    bidirectional = next(layer for layer in two_heads.layers if hasattr(layer, "forward_layer"))
-    forward = bidirectional.forward_layer.weights  # kernel, recurrent kernel, bias
-    head = two_heads.get_layer("forward_head").weights
-    initial = [np.asarray(v) for v in forward + head]
-    alone.set_weights(initial)
+    forward head and the tutorial's forward LSTM give the same predictions after 30 Adam steps.
+    An optimizer that clips the gradient of all the weights together (global_clipnorm, small
+    enough to clip) couples the halves, and the equality is gone."""
+    import keras
+
     X, y = get_sequences(30, 10, rng=4)
-    for i in range(len(X)):
-        two_heads.train_on_batch(X[i : i + 1], [y[i : i + 1], y[i : i + 1]])
-        alone.train_on_batch(X[i : i + 1], y[i : i + 1])
     eval_X = get_sequences(20, 10, rng=5)[0]
-    forward_head, backward_head = (np.asarray(p) for p in two_heads.predict_on_batch(eval_X))
-    np.testing.assert_allclose(forward_head, np.asarray(alone.predict_on_batch(eval_X)),
-                               atol=1e-5)
+
+    def forward_heads(optimizer):
+        """After training: the forward head's predictions, the lone forward LSTM's, an untrained
+        one's, and the backward head's."""
+        two_heads = training.build_seeded(lambda: stacked_and_unmerged.build_two_heads(10, 4), 0)
+        two_heads.compile(loss=["binary_crossentropy"] * 2, optimizer=optimizer)
+        bidirectional = next(layer for layer in two_heads.layers
+                             if hasattr(layer, "forward_layer"))
+        forward = bidirectional.forward_layer.weights  # kernel, recurrent kernel, bias
+        initial = [np.asarray(v) for v in forward + two_heads.get_layer("forward_head").weights]
+        alone, untrained = lstm_baseline.build_model(10, 4), lstm_baseline.build_model(10, 4)
+        alone.set_weights(initial)
+        untrained.set_weights(initial)
+        for i in range(len(X)):
+            two_heads.train_on_batch(X[i : i + 1], [y[i : i + 1], y[i : i + 1]])
+            alone.train_on_batch(X[i : i + 1], y[i : i + 1])
+        forward_head, backward_head = (np.asarray(p) for p in two_heads.predict_on_batch(eval_X))
+        return (forward_head, np.asarray(alone.predict_on_batch(eval_X)),
+                np.asarray(untrained.predict_on_batch(eval_X)), backward_head)
+
+    forward_head, alone, untrained, backward_head = forward_heads("adam")
+    np.testing.assert_allclose(forward_head, alone, atol=1e-5)
     # They learnt on the way, and the backward head is another model.
-    untrained = lstm_baseline.build_model(10, 4)
-    untrained.set_weights(initial)
-    assert not np.allclose(forward_head, np.asarray(untrained.predict_on_batch(eval_X)),
-                           atol=1e-3)
+    assert not np.allclose(forward_head, untrained, atol=1e-3)
     assert not np.allclose(forward_head, backward_head, atol=1e-3)
+    # Coupled by the clipping, the forward half no longer trains as it would alone.
+    forward_head, alone, _, _ = forward_heads(keras.optimizers.Adam(global_clipnorm=0.05))
+    assert not np.allclose(forward_head, alone, atol=1e-4)
+
+
+@pytest.mark.backend
+def test_two_heads_train_the_same_on_fit_and_train_on_batch_and_their_loss_is_the_sum():
+    """The literal path (`fit` per sequence) and train_on_batch, on every backend; the first
+    step's loss, taken before the update, is the two heads' binary cross-entropies added."""
+    def build():
+        return stacked_and_unmerged.build_two_heads(10, 3)
+
+    X, y = get_sequences(4, 10, rng=7)
+    eval_X = get_sequences(5, 10, rng=8)[0]
+    literal = training.run_repeats(build, [2], X[None], y[None], eval_X[None], method="literal")
+    generic = training.run_repeats(build, [2], X[None], y[None], eval_X[None],
+                                   method="train_on_batch")
+    np.testing.assert_allclose(literal.losses, generic.losses, atol=1e-5)
+    np.testing.assert_allclose(literal.probabilities, generic.probabilities, atol=1e-5)
+    heads = [np.clip(np.asarray(p)[0, :, 0], 1e-7, 1 - 1e-7)
+             for p in training.build_seeded(build, 2).predict_on_batch(X[:1])]
+    labels = y[0, :, 0]
+    by_hand = sum(-np.mean(labels * np.log(p) + (1 - labels) * np.log(1 - p)) for p in heads)
+    assert literal.losses[0, 0] == pytest.approx(by_hand, abs=1e-5)
 
 
 @pytest.mark.backend

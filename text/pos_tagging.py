@@ -41,7 +41,7 @@ import pandas as pd
 
 from suite import claims, cli, environment, outputs, plotting, runner, tables, text_data
 from suite.claims import Claim
-from suite.heads import TWO_HEADS, row_names, scored
+from suite.heads import LAYERS, TWO_HEADS, layer_of, row_names, scored
 from suite.layers import reverse_time
 from suite.model_size import matching_units
 from suite.weights import seed_stream
@@ -127,8 +127,8 @@ def build_two_heads(vocabulary_size, n_tags, embedding_dim=32, units=32, learnin
                                              merge_mode=None)(vectors)
     # The forward head tags a word from the words up to it, the backward head from the words
     # from it to the end: each direction's weights learn from its own head's loss alone.
-    heads = [layers.Dense(n_tags, activation="softmax", name=f"{direction}_head")(outputs)
-             for direction, outputs in (("forward", forward), ("backward", backward))]
+    heads = [layers.Dense(n_tags, activation="softmax", name=LAYERS[head])(outputs)
+             for head, outputs in (("forw", forward), ("back", backward))]
     model = keras.Model(words, heads, name=TWO_HEADS)
     loss = keras.losses.SparseCategoricalCrossentropy(reduction="mean_with_sample_weight")
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=[loss, loss],
@@ -137,9 +137,13 @@ def build_two_heads(vocabulary_size, n_tags, embedding_dim=32, units=32, learnin
 
 
 def wide_units(vocabulary_size, n_tags, embedding_dim, units):
-    """The units of one BiLSTM whose tagger's weights come nearest the stacked tagger's."""
+    """The units of one BiLSTM whose tagger's weights come nearest the stacked tagger's.
+
+    The embedding holds as many weights whatever the units, so the taggers are counted with a
+    vocabulary of two words: the same difference, without building 20,000-word tables.
+    """
     def weights_with(name, units):
-        return build_model(name, vocabulary_size, n_tags, embedding_dim, units).count_params()
+        return build_model(name, 2, n_tags, embedding_dim, units).count_params()
 
     return matching_units(lambda wide: weights_with("bilstm_con", wide),
                           weights_with("bilstm_con_stacked", units), units)
@@ -381,7 +385,7 @@ def history_of(history, model, row_name):
     logs = {name: values[0] for name, values in history.history.items()}
     if len(model.outputs) == 1:
         return logs["loss"], logs["accuracy"]
-    head = {"forw": "forward_head", "back": "backward_head"}.get(row_name.rsplit("_", 1)[-1])
+    head = layer_of(row_name)
     if head is None:
         return np.nan, np.nan
     return logs[f"{head}_loss"], logs[f"{head}_accuracy"]
@@ -404,6 +408,8 @@ def train_seed(model, data, args, optimizer_initial, timing):
                                        len(model.outputs)),
                             epochs=1, verbose=0, shuffle=False)
         trained = time.perf_counter()
+        # The loss fit reports (for two heads, the sum of theirs) stops the run if not finite.
+        runner.check_finite(history.history["loss"], model.name, data.seed)
         probabilities = word_probabilities(model, data.validation, args.batch_size)
         done = time.perf_counter()
         timing["training"] += trained - start
@@ -526,8 +532,6 @@ def train_model(name, seed_data, tag_names, args, rows, timing):
                 print(f"Trained {row_name}, seed {data.seed}: {args.epochs} epochs in "
                       f"{seconds:.1f} s; val_accuracy {epochs[row_name][-1]['val_accuracy']:.4f}"
                       f", test accuracy {rows.summary[-1]['test_accuracy']:.4f}", flush=True)
-        runner.check_finite([row["val_loss"] for rows_of in epochs.values() for row in rows_of],
-                            name, data.seed)
 
 
 # ---------------------------------------------------------------- claims
@@ -750,13 +754,15 @@ def memory_needed(args):
 
 
 def run_name(text):
-    """--name: letters, digits and underscores, so that it is one file name on every system."""
+    """--name: pos_tagging, or pos_tagging_ followed by letters, digits and underscores, so that
+    it is one file name on every system and names no other script's files."""
     import argparse
     import re
 
-    if not re.fullmatch(r"[A-Za-z0-9_]+", text):
+    if not re.fullmatch(rf"{SCRIPT}(_[A-Za-z0-9_]+)?", text):
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not a run name: use letters, digits and underscores")
+            f"{text!r} is not a run name: use {SCRIPT} or {SCRIPT}_ followed by letters, digits "
+            "and underscores")
     return text
 
 
@@ -793,8 +799,9 @@ def parse_args(argv=None):
     cli.add_seed_arguments(parser, repeats=6, fixes="the split, initial weights and batch order")
     cli.add_output_argument(parser)
     parser.add_argument("--name", type=run_name, default=SCRIPT,
-                        help="the run's name: it writes results/NAME*.csv and plots/NAME.png, so "
-                             "a run of other models keeps the default run's files")
+                        help="the run's name, pos_tagging_...: it writes results/NAME*.csv and "
+                             "plots/NAME.png, so a run of other models keeps the default run's "
+                             "files")
     cli.add_quiet_argument(parser, help="print only the final tables")
 
     def check(args):
