@@ -44,6 +44,7 @@ def test_shorter_training_is_read_from_the_checkpoints_of_the_longer(tmp_path):
         np.testing.assert_allclose(from_checkpoints[measure], alone[measure], atol=1e-5)
 
 
+@pytest.mark.slow  # a whole script run, compiling seven models: make test-slow
 def test_files_and_columns(tmp_path):
     atlas, per_seed = claims_atlas.main(GRID + ["--output-dir", str(tmp_path)])
     written = pd.read_csv(tmp_path / "results" / "claims_atlas.csv")
