@@ -32,7 +32,6 @@ if not __package__:  # run as a file, not as a module: the imports below would f
                      "python -m experiments.stacked_and_unmerged\n")
     raise SystemExit(2)
 
-import numpy as np
 import pandas as pd
 
 import bilstm_classify
@@ -159,11 +158,9 @@ def train(models, args):
     seeds = experiment.seeds_of(args)
     train_X, train_y, eval_X, eval_y = experiment.draw_repeats(
         seeds, args.epochs, args.eval_sequences, args.timesteps)
-    every = args.heldout_every or args.epochs
-
     def run(build_model):
         return training.run_repeats(build_model, seeds, train_X, train_y, eval_X,
-                                    checkpoint_every=every)
+                                    checkpoint_every=args.heldout_every)
 
     heldout, losses, seconds = [], [], {}
     for name, runs in experiment.trained_in_order(models, run):
