@@ -218,7 +218,7 @@ def merge_mode():
             for model in ("bilstm_sum", "bilstm_con", "bilstm_ave", "bilstm_mul")]
 
 
-@finding("Do two stacked BiLSTMs beat one? A head on each direction (merge_mode=None)?")
+@finding("Do two stacked BiLSTMs beat one? Do two heads (merge_mode=None) beat one?")
 def stacked_and_unmerged():
     """stacked_and_unmerged_summary.csv: held-out step accuracy after the last epoch, mean over
     seeds; pos_tagging_depth_summary.csv: the tagger's test accuracy, mean over seeds."""
