@@ -45,44 +45,48 @@ def test_the_heads_are_read_by_hand():
     assert heads.row_names("lstm_forw") == ["lstm_forw"]
 
 
+def trained_heads(optimizer):
+    """The two-headed model and a lone forward LSTM from the same weights, trained with
+    `optimizer` on the same 20 sequences: the forward head's held-out predictions, the lone
+    LSTM's, an untrained one's, and the backward head's."""
+    X, y = get_sequences(20, 10, rng=4)
+    eval_X = get_sequences(20, 10, rng=5)[0]
+    two_heads = training.build_seeded(lambda: stacked_and_unmerged.build_two_heads(10, 4), 0)
+    two_heads.compile(loss=["binary_crossentropy"] * 2, optimizer=optimizer)
+    bidirectional = next(layer for layer in two_heads.layers
+                         if hasattr(layer, "forward_layer"))
+    forward = bidirectional.forward_layer.weights  # kernel, recurrent kernel, bias
+    initial = [np.asarray(v) for v in forward + two_heads.get_layer("forward_head").weights]
+    alone, untrained = lstm_baseline.build_model(10, 4), lstm_baseline.build_model(10, 4)
+    alone.set_weights(initial)
+    untrained.set_weights(initial)
+    for i in range(len(X)):
+        two_heads.train_on_batch(X[i : i + 1], [y[i : i + 1], y[i : i + 1]])
+        alone.train_on_batch(X[i : i + 1], y[i : i + 1])
+    forward_head, backward_head = (np.asarray(p) for p in two_heads.predict_on_batch(eval_X))
+    return (forward_head, np.asarray(alone.predict_on_batch(eval_X)),
+            np.asarray(untrained.predict_on_batch(eval_X)), backward_head)
+
+
 def test_the_forward_head_trains_as_a_forward_lstm_alone():
     """Keras adds the two heads' losses, so the forward LSTM's gradient comes from the forward
     head alone: started from the same weights and fed the same sequences, the two-headed model's
     forward head and the tutorial's forward LSTM give the same predictions after 20 Adam steps.
-    Keras's maths, the same on every backend: run on the default one.
-    An optimizer that clips the gradient of all the weights together (global_clipnorm, small
-    enough to clip) couples the halves, and the equality is gone."""
-    import keras
-
-    X, y = get_sequences(20, 10, rng=4)
-    eval_X = get_sequences(20, 10, rng=5)[0]
-
-    def forward_heads(optimizer):
-        """After training: the forward head's predictions, the lone forward LSTM's, an untrained
-        one's, and the backward head's."""
-        two_heads = training.build_seeded(lambda: stacked_and_unmerged.build_two_heads(10, 4), 0)
-        two_heads.compile(loss=["binary_crossentropy"] * 2, optimizer=optimizer)
-        bidirectional = next(layer for layer in two_heads.layers
-                             if hasattr(layer, "forward_layer"))
-        forward = bidirectional.forward_layer.weights  # kernel, recurrent kernel, bias
-        initial = [np.asarray(v) for v in forward + two_heads.get_layer("forward_head").weights]
-        alone, untrained = lstm_baseline.build_model(10, 4), lstm_baseline.build_model(10, 4)
-        alone.set_weights(initial)
-        untrained.set_weights(initial)
-        for i in range(len(X)):
-            two_heads.train_on_batch(X[i : i + 1], [y[i : i + 1], y[i : i + 1]])
-            alone.train_on_batch(X[i : i + 1], y[i : i + 1])
-        forward_head, backward_head = (np.asarray(p) for p in two_heads.predict_on_batch(eval_X))
-        return (forward_head, np.asarray(alone.predict_on_batch(eval_X)),
-                np.asarray(untrained.predict_on_batch(eval_X)), backward_head)
-
-    forward_head, alone, untrained, backward_head = forward_heads("adam")
+    Keras's maths, the same on every backend: run on the default one."""
+    forward_head, alone, untrained, backward_head = trained_heads("adam")
     np.testing.assert_allclose(forward_head, alone, atol=1e-5)
     # They learnt on the way, and the backward head is another model.
     assert not np.allclose(forward_head, untrained, atol=1e-3)
     assert not np.allclose(forward_head, backward_head, atol=1e-3)
-    # Coupled by the clipping, the forward half no longer trains as it would alone.
-    forward_head, alone, _, _ = forward_heads(keras.optimizers.Adam(global_clipnorm=0.05))
+
+
+@pytest.mark.slow  # the test above can fail: make test-slow
+def test_an_optimizer_that_clips_all_the_weights_together_couples_the_halves():
+    """Clipping the gradient of all the weights together (global_clipnorm, small enough to clip)
+    couples the two halves, and the forward head no longer trains as it would alone."""
+    import keras
+
+    forward_head, alone, _, _ = trained_heads(keras.optimizers.Adam(global_clipnorm=0.05))
     assert not np.allclose(forward_head, alone, atol=1e-4)
 
 
